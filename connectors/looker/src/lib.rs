@@ -1,0 +1,5 @@
+//! The Looker connector of kpilink.
+
+mod settings;
+
+pub use settings::{KIND, LookerFactory};

@@ -1,0 +1,43 @@
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::SettingSpec;
+
+/// A kind of data source: what it is called and which settings it needs.
+pub trait ConnectorFactory: Send + Sync {
+    /// The stable kind name, e.g. `looker`.
+    fn kind(&self) -> &'static str;
+    fn display_name(&self) -> &'static str;
+    fn description(&self) -> &'static str;
+    fn settings(&self) -> &'static [SettingSpec];
+
+    fn setting(&self, name: &str) -> Option<&'static SettingSpec> {
+        self.settings().iter().find(|spec| spec.name == name)
+    }
+}
+
+/// The connector kinds the daemon knows, keyed by kind.
+#[derive(Clone, Default)]
+pub struct Registry {
+    factories: BTreeMap<&'static str, Arc<dyn ConnectorFactory>>,
+}
+
+impl Registry {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a kind; a later registration of the same kind replaces the earlier.
+    pub fn register(&mut self, factory: Arc<dyn ConnectorFactory>) {
+        self.factories.insert(factory.kind(), factory);
+    }
+
+    pub fn get(&self, kind: &str) -> Option<&Arc<dyn ConnectorFactory>> {
+        self.factories.get(kind)
+    }
+
+    /// Every kind, ordered by name.
+    pub fn kinds(&self) -> impl Iterator<Item = &Arc<dyn ConnectorFactory>> {
+        self.factories.values()
+    }
+}

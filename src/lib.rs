@@ -1,0 +1,15 @@
+//! kpilink: links OKR key results to numbers in BI tools and keeps them current.
+
+pub mod api;
+pub mod config;
+pub mod connections;
+pub mod connectors;
+pub mod error;
+pub mod logging;
+pub mod paging;
+pub mod proto;
+pub mod security;
+pub mod server;
+pub mod store;
+pub mod time;
+pub mod validate;

@@ -1,0 +1,162 @@
+//! Assembles the daemon: store, keys, tokens, services, health, reflection and
+//! the auth layer; serves until shutdown.
+
+use std::future::Future;
+use std::os::unix::fs::DirBuilderExt;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tonic::transport::Server;
+use tonic::transport::server::TcpIncoming;
+
+use crate::api::{BindingApi, ConnectionApi, DiscoveryApi};
+use crate::config::ServeConfig;
+use crate::connections::{Connections, SourcePolicy};
+use crate::proto::binding_service_server::BindingServiceServer;
+use crate::proto::connection_service_server::ConnectionServiceServer;
+use crate::proto::discovery_service_server::DiscoveryServiceServer;
+use crate::security::{
+    AuthLayer, Authenticator, MasterKey, Sealer, SecretSlot, TokenGrant, ensure_admin_token,
+};
+use crate::store::{SealedSecret, SledStore, Store};
+
+/// Largest request message accepted (bounds memory per call).
+const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
+const KEY_CHECK_META: &str = "master_key_check";
+const KEY_CHECK_TEXT: &str = "kpilink master key check";
+
+/// The daemon's state, ready to serve.
+pub struct Daemon {
+    connections: Arc<Connections>,
+    authenticator: Arc<Authenticator>,
+}
+
+impl Daemon {
+    /// Opens the data directory and everything in it. Fails with a clear message
+    /// when the directory is in use, the schema is newer, or the master key does
+    /// not match the database.
+    pub async fn open(config: &ServeConfig) -> anyhow::Result<Self> {
+        create_private_dir(&config.data_dir)?;
+        let store: Arc<dyn Store> = Arc::new(
+            SledStore::open(&config.data_dir.join("db")).with_context(|| {
+                format!(
+                    "cannot open the database in {} (is another kpilink using it?)",
+                    config.data_dir.display()
+                )
+            })?,
+        );
+        let (key, generated) = MasterKey::load(&config.master_key)?;
+        if generated {
+            tracing::info!(path = %config.data_dir.join(crate::security::GENERATED_KEY_FILE).display(), "generated a master key; back it up, secrets cannot be read without it");
+        }
+        let sealer = Arc::new(Sealer::new(&key));
+        check_master_key(store.as_ref(), &sealer).await?;
+
+        let mut grants: Vec<TokenGrant> = config.tokens.clone();
+        if grants.is_empty() {
+            grants.push(ensure_admin_token(store.as_ref(), &config.data_dir).await?);
+        }
+
+        let connections = Arc::new(Connections::new(
+            store,
+            sealer,
+            Arc::new(crate::connectors::registry()),
+            SourcePolicy {
+                allow_http: config.allow_http_sources,
+            },
+        ));
+        Ok(Daemon {
+            connections,
+            authenticator: Arc::new(Authenticator::new(grants)),
+        })
+    }
+
+    /// Serves gRPC on `listener` until `shutdown` completes, then drains calls in flight.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> anyhow::Result<()> {
+        let (health, health_service) = tonic_health::server::health_reporter();
+        health
+            .set_serving::<ConnectionServiceServer<ConnectionApi>>()
+            .await;
+        health
+            .set_serving::<DiscoveryServiceServer<DiscoveryApi>>()
+            .await;
+        health
+            .set_serving::<BindingServiceServer<BindingApi>>()
+            .await;
+
+        let reflection_v1 = reflection_builder().build_v1()?;
+        let reflection_v1alpha = reflection_builder().build_v1alpha()?;
+
+        let connection_api = ConnectionServiceServer::new(ConnectionApi::new(self.connections))
+            .max_decoding_message_size(MAX_REQUEST_BYTES);
+        let discovery_api =
+            DiscoveryServiceServer::new(DiscoveryApi).max_decoding_message_size(MAX_REQUEST_BYTES);
+        let binding_api =
+            BindingServiceServer::new(BindingApi).max_decoding_message_size(MAX_REQUEST_BYTES);
+
+        let addr = listener.local_addr()?;
+        tracing::info!(%addr, "serving gRPC");
+        Server::builder()
+            .trace_fn(|request| tracing::info_span!("rpc", method = request.uri().path()))
+            .layer(AuthLayer::new(self.authenticator))
+            .add_service(health_service)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha)
+            .add_service(connection_api)
+            .add_service(discovery_api)
+            .add_service(binding_api)
+            .serve_with_incoming_shutdown(TcpIncoming::from(listener), shutdown)
+            .await?;
+        tracing::info!("stopped serving");
+        Ok(())
+    }
+}
+
+fn reflection_builder() -> tonic_reflection::server::Builder<'static> {
+    tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
+        // google.rpc error details, so grpcurl can print ErrorInfo and BadRequest.
+        .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+}
+
+fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("cannot create data directory {}", dir.display()))
+}
+
+/// Proves at start-up that the master key opens this database's secrets, so a
+/// wrong key fails now and loudly instead of at the first sync.
+async fn check_master_key(store: &dyn Store, sealer: &Sealer) -> anyhow::Result<()> {
+    let slot = SecretSlot {
+        org_id: "",
+        connection_id: "",
+        field: KEY_CHECK_META,
+    };
+    match store.get_meta(KEY_CHECK_META).await? {
+        Some(bytes) => {
+            let sealed = SealedSecret(String::from_utf8(bytes).context("corrupt key check")?);
+            sealer.open(slot, &sealed).map_err(|_| {
+                anyhow::anyhow!(
+                    "the master key does not match the one this data directory was created \
+                     with; start with the original key (KPILINK_MASTER_KEY, --master-key-file \
+                     or <data-dir>/master.key)"
+                )
+            })?;
+        }
+        None => {
+            let sealed = sealer.seal(slot, &KEY_CHECK_TEXT.to_owned().into());
+            store.put_meta(KEY_CHECK_META, sealed.0.as_bytes()).await?;
+        }
+    }
+    Ok(())
+}

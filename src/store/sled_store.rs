@@ -1,0 +1,282 @@
+//! The sled implementation of [`Store`].
+
+use std::path::Path;
+
+use async_trait::async_trait;
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+
+use super::keys;
+use super::migrate;
+use super::records::{ConnectionRecord, decode, encode};
+use super::{Store, StoreError, StoreResult};
+
+/// sled's page cache; the default (1 GiB) is far more than kpilink's records need.
+const CACHE_CAPACITY_BYTES: u64 = 64 * 1024 * 1024;
+
+pub struct SledStore {
+    db: sled::Db,
+    meta: sled::Tree,
+    connections: sled::Tree,
+    connection_names: sled::Tree,
+}
+
+impl SledStore {
+    /// Opens (or creates) the database in `dir` and migrates it to the current
+    /// schema. Fails if another process holds the directory.
+    pub fn open(dir: &Path) -> StoreResult<Self> {
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(CACHE_CAPACITY_BYTES)
+            .open()?;
+        let found = migrate::read_version(&db)?;
+        migrate::migrate(&db, found)?;
+        db.flush()?;
+        Ok(SledStore {
+            meta: db.open_tree("meta")?,
+            connections: db.open_tree("connections")?,
+            connection_names: db.open_tree("connection_names")?,
+            db,
+        })
+    }
+
+    /// Waits until every write so far is durable.
+    async fn flush(&self) -> StoreResult<()> {
+        self.db.flush_async().await?;
+        Ok(())
+    }
+}
+
+/// Runs a two-tree transaction whose closure aborts with a [`StoreError`].
+fn transact<T>(
+    trees: (&sled::Tree, &sled::Tree),
+    body: impl Fn(
+        &TransactionalTree,
+        &TransactionalTree,
+    ) -> Result<T, ConflictableTransactionError<StoreError>>,
+) -> StoreResult<T> {
+    trees
+        .transaction(|(a, b)| body(a, b))
+        .map_err(|error| match error {
+            TransactionError::Abort(error) => error,
+            TransactionError::Storage(error) => StoreError::from(error),
+        })
+}
+
+fn abort<T>(error: StoreError) -> Result<T, ConflictableTransactionError<StoreError>> {
+    Err(ConflictableTransactionError::Abort(error))
+}
+
+#[async_trait]
+impl Store for SledStore {
+    async fn get_meta(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
+        Ok(self.meta.get(key)?.map(|value| value.to_vec()))
+    }
+
+    async fn put_meta(&self, key: &str, value: &[u8]) -> StoreResult<()> {
+        self.meta.insert(key, value)?;
+        self.flush().await
+    }
+
+    async fn insert_connection(&self, record: &ConnectionRecord) -> StoreResult<()> {
+        let key = keys::scoped(&record.org_id, &record.id);
+        let name_key = keys::connection_name(&record.org_id, &record.display_name);
+        let value = encode(record);
+        transact(
+            (&self.connections, &self.connection_names),
+            |conns, names| {
+                if names.get(&name_key)?.is_some() {
+                    return abort(StoreError::NameTaken);
+                }
+                names.insert(name_key.as_slice(), record.id.as_bytes())?;
+                conns.insert(key.as_slice(), value.as_slice())?;
+                Ok(())
+            },
+        )?;
+        self.flush().await
+    }
+
+    async fn get_connection(
+        &self,
+        org_id: &str,
+        connection_id: &str,
+    ) -> StoreResult<Option<ConnectionRecord>> {
+        self.connections
+            .get(keys::scoped(org_id, connection_id))?
+            .map(|bytes| decode(&bytes))
+            .transpose()
+    }
+
+    async fn list_connections(
+        &self,
+        org_id: &str,
+        after_id: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<ConnectionRecord>> {
+        let prefix = keys::org_prefix(org_id);
+        let start = match after_id {
+            // The smallest key after `org \0 after_id`.
+            Some(after) => {
+                let mut key = keys::scoped(org_id, after);
+                key.push(0);
+                key
+            }
+            None => prefix.clone(),
+        };
+        let mut records = Vec::new();
+        for entry in self.connections.range(start..) {
+            let (key, value) = entry?;
+            if !key.starts_with(&prefix) || records.len() == limit {
+                break;
+            }
+            records.push(decode(&value)?);
+        }
+        Ok(records)
+    }
+
+    async fn replace_connection(
+        &self,
+        current: &ConnectionRecord,
+        updated: &ConnectionRecord,
+    ) -> StoreResult<()> {
+        let key = keys::scoped(&current.org_id, &current.id);
+        let expected = encode(current);
+        let value = encode(updated);
+        let old_name = keys::connection_name(&current.org_id, &current.display_name);
+        let new_name = keys::connection_name(&updated.org_id, &updated.display_name);
+        transact(
+            (&self.connections, &self.connection_names),
+            |conns, names| {
+                if conns.get(&key)?.as_deref() != Some(expected.as_slice()) {
+                    return abort(StoreError::Changed);
+                }
+                if new_name != old_name {
+                    if names.get(&new_name)?.is_some() {
+                        return abort(StoreError::NameTaken);
+                    }
+                    names.remove(old_name.as_slice())?;
+                    names.insert(new_name.as_slice(), updated.id.as_bytes())?;
+                }
+                conns.insert(key.as_slice(), value.as_slice())?;
+                Ok(())
+            },
+        )?;
+        self.flush().await
+    }
+
+    async fn delete_connection(&self, org_id: &str, connection_id: &str) -> StoreResult<bool> {
+        let key = keys::scoped(org_id, connection_id);
+        let existed = transact(
+            (&self.connections, &self.connection_names),
+            |conns, names| {
+                let Some(bytes) = conns.remove(key.as_slice())? else {
+                    return Ok(false);
+                };
+                let record: ConnectionRecord =
+                    decode(&bytes).map_err(ConflictableTransactionError::Abort)?;
+                names.remove(keys::connection_name(org_id, &record.display_name))?;
+                Ok(true)
+            },
+        )?;
+        if existed {
+            self.flush().await?;
+        }
+        Ok(existed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn record(org: &str, id: &str, name: &str) -> ConnectionRecord {
+        ConnectionRecord {
+            id: id.into(),
+            org_id: org.into(),
+            display_name: name.into(),
+            kind: "looker".into(),
+            settings: BTreeMap::new(),
+            secrets: BTreeMap::new(),
+            query_timeout_ms: 40_000,
+            create_time: 1,
+            update_time: 1,
+            last_test: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn names_are_unique_per_org_ignoring_case_and_freed_on_rename_and_delete() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        store
+            .insert_connection(&record("a", "c1", "Prod"))
+            .await
+            .unwrap();
+        assert!(matches!(
+            store.insert_connection(&record("a", "c2", "PROD")).await,
+            Err(StoreError::NameTaken)
+        ));
+        // Another org may use the name.
+        store
+            .insert_connection(&record("b", "c3", "Prod"))
+            .await
+            .unwrap();
+
+        let current = record("a", "c1", "Prod");
+        let renamed = record("a", "c1", "Staging");
+        store.replace_connection(&current, &renamed).await.unwrap();
+        store
+            .insert_connection(&record("a", "c4", "prod"))
+            .await
+            .unwrap();
+        // A stale read is refused.
+        assert!(matches!(
+            store.replace_connection(&current, &renamed).await,
+            Err(StoreError::Changed)
+        ));
+        assert!(store.delete_connection("a", "c1").await.unwrap());
+        assert!(!store.delete_connection("a", "c1").await.unwrap());
+        store
+            .insert_connection(&record("a", "c5", "staging"))
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn listing_pages_through_one_org_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        for id in ["c1", "c2", "c3"] {
+            store
+                .insert_connection(&record("org", id, id))
+                .await
+                .unwrap();
+        }
+        store
+            .insert_connection(&record("org2", "c0", "x"))
+            .await
+            .unwrap();
+        let first = store.list_connections("org", None, 2).await.unwrap();
+        let ids: Vec<_> = first.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["c1", "c2"]);
+        let rest = store.list_connections("org", Some("c2"), 2).await.unwrap();
+        let ids: Vec<_> = rest.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["c3"]);
+    }
+
+    #[tokio::test]
+    async fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let db = sled::open(dir.path()).unwrap();
+            db.open_tree("meta")
+                .unwrap()
+                .insert(migrate::SCHEMA_VERSION_KEY, &99u32.to_be_bytes())
+                .unwrap();
+            db.flush().unwrap();
+        }
+        let error = SledStore::open(dir.path()).err().expect("refused");
+        assert!(error.to_string().contains("schema version 99"), "{error}");
+    }
+}
