@@ -24,6 +24,8 @@ use crate::store::{SealedSecret, SledStore, Store};
 
 /// Largest request message accepted (bounds memory per call).
 const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
+/// How long a shutdown waits for calls in flight.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 const KEY_CHECK_META: &str = "master_key_check";
 const KEY_CHECK_TEXT: &str = "kpilink master key check";
 
@@ -102,7 +104,8 @@ impl Daemon {
 
         let addr = listener.local_addr()?;
         tracing::info!(%addr, "serving gRPC");
-        Server::builder()
+        let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = Server::builder()
             .trace_fn(|request| tracing::info_span!("rpc", method = request.uri().path()))
             .layer(AuthLayer::new(self.authenticator))
             .add_service(health_service)
@@ -111,8 +114,22 @@ impl Daemon {
             .add_service(connection_api)
             .add_service(discovery_api)
             .add_service(binding_api)
-            .serve_with_incoming_shutdown(TcpIncoming::from(listener), shutdown)
-            .await?;
+            .serve_with_incoming_shutdown(TcpIncoming::from(listener), async {
+                shutdown.await;
+                let _ = stopping.send(());
+            });
+        tokio::pin!(server);
+        // Calls in flight get a grace period; idle clients cannot hold the exit.
+        tokio::select! {
+            result = &mut server => result?,
+            _ = async {
+                if stopped.await.is_ok() {
+                    tokio::time::sleep(SHUTDOWN_GRACE).await;
+                } else {
+                    std::future::pending::<()>().await;
+                }
+            } => tracing::warn!(grace = ?SHUTDOWN_GRACE, "calls still open after the grace period; stopping anyway"),
+        }
         tracing::info!("stopped serving");
         Ok(())
     }

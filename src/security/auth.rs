@@ -3,7 +3,8 @@
 //! Tokens are configured as SHA-256 hashes, each allowed for a set of orgs or
 //! all. The layer checks the `authorization` header in constant time and puts
 //! the [`Caller`] into the request's extensions; handlers then check the org of
-//! each request. Only `grpc.health.v1.Health` is served without a token.
+//! each request. Only health checks and server reflection (which serves the
+//! public schema, no data) are answered without a token.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -18,7 +19,16 @@ use tonic::Status;
 
 use crate::error::{Code, Error, Reason};
 
-const HEALTH_PREFIX: &str = "/grpc.health.v1.Health/";
+/// Services answered without a token: they expose no org's data.
+const OPEN_SERVICES: &[&str] = &[
+    "/grpc.health.v1.Health/",
+    "/grpc.reflection.v1.ServerReflection/",
+    "/grpc.reflection.v1alpha.ServerReflection/",
+];
+
+fn is_open(path: &str) -> bool {
+    OPEN_SERVICES.iter().any(|prefix| path.starts_with(prefix))
+}
 
 /// The orgs a token may act for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,7 +174,7 @@ fn unauthenticated(reason: Reason, message: &str) -> Error {
     Error::new(Code::Unauthenticated, reason, message)
 }
 
-/// Tower layer that authenticates every request but health checks.
+/// Tower layer that authenticates every request but those to [`OPEN_SERVICES`].
 #[derive(Clone)]
 pub struct AuthLayer {
     authenticator: Arc<Authenticator>,
@@ -214,7 +224,7 @@ where
     }
 
     fn call(&mut self, mut request: http::Request<ReqBody>) -> Self::Future {
-        if !request.uri().path().starts_with(HEALTH_PREFIX) {
+        if !is_open(request.uri().path()) {
             let header = request
                 .headers()
                 .get(http::header::AUTHORIZATION)
