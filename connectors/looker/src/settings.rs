@@ -18,7 +18,7 @@ const SETTINGS: &[SettingSpec] = &[
         required: true,
         secret: false,
         kind: SettingKind::Text,
-        description: "The client id of a Looker API key (Admin > Users > Edit Keys)",
+        description: "The client id of a Looker API key (in Looker: Admin, Users, Edit Keys)",
         example: "gT3b8xXk2mY4Qn7Zc9Wd",
     },
     SettingSpec {
