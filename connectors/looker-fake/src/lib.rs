@@ -1,0 +1,1 @@
+//! A fake Looker API 4.0 server.
