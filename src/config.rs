@@ -81,6 +81,17 @@ pub struct ServeArgs {
     #[arg(long, env = "KPILINK_ALLOW_HTTP_SOURCES", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub allow_http_sources: Option<bool>,
 
+    /// An internal address range sources may live in (the SSRF guard refuses
+    /// loopback, private, link-local, CGNAT and ULA addresses otherwise).
+    /// Repeatable; in KPILINK_ALLOW_SOURCE_CIDRS separate them with ','.
+    #[arg(
+        long = "allow-source-cidr",
+        env = "KPILINK_ALLOW_SOURCE_CIDRS",
+        value_delimiter = ',',
+        value_name = "CIDR"
+    )]
+    pub allow_source_cidrs: Vec<ipnet::IpNet>,
+
     /// An accepted bearer token, as SHA256HEX:* (all orgs) or SHA256HEX:org1,org2.
     /// Repeatable; in KPILINK_TOKEN_HASHES separate them with ';'.
     /// Make the hash with `kpilink hash-token`.
@@ -104,6 +115,8 @@ struct FileConfig {
     master_key_file: Option<PathBuf>,
     allow_http_sources: Option<bool>,
     #[serde(default)]
+    allow_source_cidrs: Vec<ipnet::IpNet>,
+    #[serde(default)]
     tokens: Vec<FileToken>,
 }
 
@@ -122,6 +135,7 @@ pub struct ServeConfig {
     pub log_level: String,
     pub master_key: MasterKeySource,
     pub allow_http_sources: bool,
+    pub allow_source_cidrs: Vec<ipnet::IpNet>,
     /// Empty: generate an admin token in the data directory.
     pub tokens: Vec<TokenGrant>,
 }
@@ -137,6 +151,7 @@ impl ServeConfig {
             log_level: DEFAULT_LOG_LEVEL.to_owned(),
             master_key: MasterKeySource::DataDir(data_dir.to_owned()),
             allow_http_sources: false,
+            allow_source_cidrs: Vec::new(),
             tokens: Vec::new(),
         }
     }
@@ -194,6 +209,11 @@ impl ServeConfig {
                 .allow_http_sources
                 .or(file.allow_http_sources)
                 .unwrap_or(false),
+            allow_source_cidrs: if args.allow_source_cidrs.is_empty() {
+                file.allow_source_cidrs
+            } else {
+                args.allow_source_cidrs
+            },
             tokens,
             data_dir,
         })

@@ -10,6 +10,7 @@ pub mod paging;
 pub mod proto;
 pub mod security;
 pub mod server;
+pub mod sources;
 pub mod store;
 pub mod time;
 pub mod validate;

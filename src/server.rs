@@ -13,14 +13,17 @@ use tonic::transport::server::TcpIncoming;
 
 use crate::api::{BindingApi, ConnectionApi, DiscoveryApi};
 use crate::config::ServeConfig;
-use crate::connections::{Connections, SourcePolicy};
+use crate::connections::Connections;
 use crate::proto::binding_service_server::BindingServiceServer;
 use crate::proto::connection_service_server::ConnectionServiceServer;
 use crate::proto::discovery_service_server::DiscoveryServiceServer;
 use crate::security::{
     AuthLayer, Authenticator, MasterKey, Sealer, SecretSlot, TokenGrant, ensure_admin_token,
 };
+use crate::sources::SourcePool;
 use crate::store::{SealedSecret, SledStore, Store};
+use kpilink_connector::SourcePolicy;
+use kpilink_connector::http::DEFAULT_BODY_CAP;
 
 /// Largest request message accepted (bounds memory per call).
 const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
@@ -61,14 +64,16 @@ impl Daemon {
             grants.push(ensure_admin_token(store.as_ref(), &config.data_dir).await?);
         }
 
-        let connections = Arc::new(Connections::new(
-            store,
-            sealer,
+        let sources = Arc::new(SourcePool::new(
             Arc::new(crate::connectors::registry()),
+            sealer.clone(),
             SourcePolicy {
                 allow_http: config.allow_http_sources,
+                allowed_cidrs: config.allow_source_cidrs.clone(),
             },
+            DEFAULT_BODY_CAP,
         ));
+        let connections = Arc::new(Connections::new(store, sealer, sources));
         Ok(Daemon {
             connections,
             authenticator: Arc::new(Authenticator::new(grants)),

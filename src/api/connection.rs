@@ -125,7 +125,14 @@ impl ConnectionService for ConnectionApi {
         request: Request<TestConnectionRequest>,
     ) -> Result<Response<TestConnectionResponse>, Status> {
         authorize(&request, &request.get_ref().org_id)?;
-        Err(Error::unimplemented("TestConnection (talking to the source)").into())
+        let request = request.into_inner();
+        let test = self
+            .connections
+            .test(&request.org_id, &request.connection_id)
+            .await?;
+        Ok(Response::new(TestConnectionResponse {
+            result: Some(convert::test_result(test)),
+        }))
     }
 }
 

@@ -36,6 +36,12 @@ pub(super) fn test_result(test: ConnectionTestRecord) -> proto::ConnectionTestRe
         reason: test.reason,
         message: test.message,
         latency: Some(duration_to_proto(Duration::from_millis(test.latency_ms))),
+        outcome: proto::ConnectionTestOutcome::from_str_name(&format!(
+            "CONNECTION_TEST_OUTCOME_{}",
+            test.outcome
+        ))
+        .unwrap_or(proto::ConnectionTestOutcome::Unspecified) as i32,
+        source_version: test.source_version.unwrap_or_default(),
     }
 }
 

@@ -8,19 +8,18 @@ mod settings;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use kpilink_connector::Registry;
+use kpilink_connector::{CheckFailure, Registry};
 use secrecy::SecretString;
 
 use crate::error::{Code, Error, Reason, Result, Violation};
 use crate::paging::{Page, finish_page};
 use crate::security::{Sealer, SecretSlot};
-use crate::store::{ConnectionRecord, SealedSecret, Store, StoreError};
+use crate::sources::SourcePool;
+use crate::store::{ConnectionRecord, ConnectionTestRecord, SealedSecret, Store, StoreError};
 use crate::time::now_micros;
 use crate::validate;
-
-pub use settings::SourcePolicy;
 
 pub const DEFAULT_QUERY_TIMEOUT: Duration = Duration::from_secs(40);
 pub const MIN_QUERY_TIMEOUT: Duration = Duration::from_secs(1);
@@ -57,27 +56,20 @@ pub struct ConnectionPatch {
 pub struct Connections {
     store: Arc<dyn Store>,
     sealer: Arc<Sealer>,
-    registry: Arc<Registry>,
-    policy: SourcePolicy,
+    sources: Arc<SourcePool>,
 }
 
 impl Connections {
-    pub fn new(
-        store: Arc<dyn Store>,
-        sealer: Arc<Sealer>,
-        registry: Arc<Registry>,
-        policy: SourcePolicy,
-    ) -> Self {
+    pub fn new(store: Arc<dyn Store>, sealer: Arc<Sealer>, sources: Arc<SourcePool>) -> Self {
         Connections {
             store,
             sealer,
-            registry,
-            policy,
+            sources,
         }
     }
 
     pub fn registry(&self) -> &Registry {
-        &self.registry
+        self.sources.registry()
     }
 
     pub async fn create(&self, org_id: &str, input: NewConnection) -> Result<ConnectionRecord> {
@@ -97,9 +89,9 @@ impl Connections {
                 None
             }
             kind => {
-                let factory = self.registry.get(kind);
+                let factory = self.registry().get(kind);
                 if factory.is_none() {
-                    violations.push(unknown_kind(kind, &self.registry));
+                    violations.push(unknown_kind(kind, self.registry()));
                 }
                 factory
             }
@@ -110,7 +102,7 @@ impl Connections {
             let secret_names: Vec<&str> = secrets.keys().map(String::as_str).collect();
             settings::check(
                 factory.as_ref(),
-                &self.policy,
+                self.sources.policy(),
                 &settings,
                 &secret_names,
                 &mut violations,
@@ -184,6 +176,9 @@ impl Connections {
             match self.store.replace_connection(&current, &updated).await {
                 Ok(()) => {
                     tracing::info!(org_id, connection_id, "connection updated");
+                    // The next call builds a connector with the new settings; the old
+                    // one logs out.
+                    self.sources.forget(org_id, connection_id);
                     return Ok(updated);
                 }
                 Err(StoreError::Changed) => continue,
@@ -210,8 +205,61 @@ impl Connections {
         if !existed {
             return Err(not_found(connection_id));
         }
+        self.sources.forget(org_id, connection_id);
         tracing::info!(org_id, connection_id, "connection deleted");
         Ok(0)
+    }
+
+    /// Logs in to the source within the connection's query timeout and records
+    /// the outcome as the connection's `last_test`.
+    pub async fn test(&self, org_id: &str, connection_id: &str) -> Result<ConnectionTestRecord> {
+        let record = self.get(org_id, connection_id).await?;
+        let connector = self.sources.connector(&record)?;
+        let started = Instant::now();
+        let outcome = connector
+            .check(Duration::from_millis(record.query_timeout_ms))
+            .await;
+        let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let test = match outcome {
+            Ok(info) => ConnectionTestRecord {
+                test_time: now_micros(),
+                success: true,
+                reason: String::new(),
+                message: "logged in".to_owned(),
+                latency_ms,
+                outcome: "SUCCESS".to_owned(),
+                source_version: info.version,
+            },
+            Err(failure) => ConnectionTestRecord {
+                test_time: now_micros(),
+                success: false,
+                reason: failure.error.reason.as_str().to_owned(),
+                message: failure.error.message,
+                latency_ms,
+                outcome: outcome_name(failure.failure).to_owned(),
+                source_version: None,
+            },
+        };
+        tracing::info!(org_id, connection_id, outcome = %test.outcome, latency_ms, "connection tested");
+        self.record_test(&record, &test).await?;
+        Ok(test)
+    }
+
+    /// Stores `test` as the last test, unless the connection changed or went away
+    /// meanwhile (then the test describes a version that no longer exists).
+    async fn record_test(
+        &self,
+        tested: &ConnectionRecord,
+        test: &ConnectionTestRecord,
+    ) -> Result<()> {
+        let updated = ConnectionRecord {
+            last_test: Some(test.clone()),
+            ..tested.clone()
+        };
+        match self.store.replace_connection(tested, &updated).await {
+            Ok(()) | Err(StoreError::Changed) => Ok(()),
+            Err(error) => Err(store_failure(error)),
+        }
     }
 
     /// The record after `patch`, validated as a whole.
@@ -269,7 +317,7 @@ impl Connections {
             }
         };
         settings::check_secret_values(&new_secrets, &mut violations);
-        let factory = self.registry.get(&updated.kind).ok_or_else(|| {
+        let factory = self.registry().get(&updated.kind).ok_or_else(|| {
             Error::internal(format!("stored kind {:?} is not registered", updated.kind))
         })?;
         let secret_names: Vec<&str> = updated
@@ -280,7 +328,7 @@ impl Connections {
             .collect();
         settings::check(
             factory.as_ref(),
-            &self.policy,
+            self.sources.policy(),
             &updated.settings,
             &secret_names,
             &mut violations,
@@ -310,6 +358,19 @@ impl Connections {
                 (field.clone(), self.sealer.seal(slot, value))
             })
             .collect()
+    }
+}
+
+fn outcome_name(failure: CheckFailure) -> &'static str {
+    match failure {
+        CheckFailure::BadCredentials => "BAD_CREDENTIALS",
+        CheckFailure::Unreachable => "UNREACHABLE",
+        CheckFailure::Tls => "TLS_ERROR",
+        CheckFailure::Timeout => "TIMEOUT",
+        CheckFailure::WrongUrl => "WRONG_URL",
+        CheckFailure::NotAllowed => "URL_NOT_ALLOWED",
+        CheckFailure::RateLimited => "RATE_LIMITED",
+        CheckFailure::Other => "OTHER",
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use kpilink_connector::{ConnectorFactory, SettingKind};
+use kpilink_connector::{ConnectorFactory, SettingKind, SourcePolicy};
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
@@ -10,13 +10,6 @@ use crate::error::{Reason, Violation};
 
 const MAX_SETTING_CHARS: usize = 2048;
 const MAX_SECRET_BYTES: usize = 4096;
-
-/// Which source URLs the operator allows.
-#[derive(Debug, Clone, Default)]
-pub struct SourcePolicy {
-    /// `--allow-http-sources`: accept `http://` besides `https://`.
-    pub allow_http: bool,
-}
 
 /// Trims values and drops empty ones (an empty value is an absent setting).
 pub(super) fn clean(settings: BTreeMap<String, String>) -> BTreeMap<String, String> {
@@ -136,33 +129,16 @@ fn unknown_setting(field: &str, factory: &dyn ConnectorFactory) -> Violation {
     )
 }
 
-/// An absolute https (or, if allowed, http) URL of a host, without credentials,
-/// path, query or fragment.
+/// An absolute URL the source policy allows, of a host only: without
+/// credentials, path, query or fragment.
 fn check_source_url(field: &str, value: &str, policy: &SourcePolicy) -> Result<(), Violation> {
     let invalid = |description: &str| Violation::new(field, Reason::FieldInvalid, description);
     let url = Url::parse(value)
         .map_err(|_| invalid("must be an absolute URL such as https://acme.cloud.looker.com"))?;
-    match url.scheme() {
-        "https" => {}
-        "http" if policy.allow_http => {}
-        "http" => {
-            return Err(Violation::new(
-                field,
-                Reason::UrlNotAllowed,
-                "must use https (the operator has not allowed http sources)",
-            ));
-        }
-        _ => {
-            return Err(Violation::new(
-                field,
-                Reason::UrlNotAllowed,
-                "must be an https URL",
-            ));
-        }
-    }
-    if url.host().is_none() {
-        return Err(invalid("must name a host"));
-    }
+    // Scheme, and the address when the host is an IP literal (SSRF guard).
+    policy
+        .check_url(&url)
+        .map_err(|error| Violation::new(field, error.reason, error.message))?;
     if !url.username().is_empty() || url.password().is_some() {
         return Err(invalid(
             "must not contain credentials; use client_id and secrets",
@@ -181,7 +157,11 @@ mod tests {
     use super::*;
 
     fn url_reason(value: &str, allow_http: bool) -> Option<Reason> {
-        check_source_url("settings.server_url", value, &SourcePolicy { allow_http })
+        let policy = SourcePolicy {
+            allow_http,
+            allowed_cidrs: vec![],
+        };
+        check_source_url("settings.server_url", value, &policy)
             .err()
             .map(|v| v.reason)
     }
@@ -214,6 +194,10 @@ mod tests {
         assert_eq!(
             url_reason("https://acme.looker.com/?x=1", false),
             Some(Reason::FieldInvalid)
+        );
+        assert_eq!(
+            url_reason("https://169.254.169.254", false),
+            Some(Reason::UrlNotAllowed)
         );
     }
 }

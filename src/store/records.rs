@@ -41,6 +41,11 @@ pub struct ConnectionTestRecord {
     pub reason: String,
     pub message: String,
     pub latency_ms: u64,
+    /// `SUCCESS`, `BAD_CREDENTIALS`, … (the proto enum without its prefix).
+    #[serde(default)]
+    pub outcome: String,
+    #[serde(default)]
+    pub source_version: Option<String>,
 }
 
 pub(super) fn encode<T: Serialize>(record: &T) -> Vec<u8> {

@@ -354,3 +354,59 @@ pub fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
         .windows(needle.len())
         .any(|window| window == needle)
 }
+
+/// A server on 127.0.0.1 that answers every request with `response` (raw HTTP).
+pub async fn canned_http(response: &'static str) -> SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buffer = vec![0u8; 16 * 1024];
+                // One read takes the request head and a small form body.
+                let _ = socket.read(&mut buffer).await;
+                let _ = socket.write_all(response.as_bytes()).await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    addr
+}
+
+/// A server on 127.0.0.1 that accepts connections and never answers.
+pub async fn silent_server() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    addr
+}
+
+/// A port on 127.0.0.1 where nothing listens.
+pub async fn closed_port() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    listener.local_addr().unwrap()
+}
+
+/// A Looker connection request pointing at `server_url`.
+pub fn looker_at(
+    org_id: &str,
+    name: &str,
+    server_url: &str,
+    client_id: &str,
+    secret: &str,
+) -> CreateConnectionRequest {
+    let mut request = looker_connection(org_id, name, secret);
+    request
+        .settings
+        .insert("server_url".to_owned(), server_url.to_owned());
+    request
+        .settings
+        .insert("client_id".to_owned(), client_id.to_owned());
+    request
+}

@@ -1,4 +1,13 @@
-use kpilink_connector::{ConnectorFactory, SettingKind, SettingSpec};
+use std::sync::Arc;
+
+use kpilink_connector::http::GuardedClient;
+use kpilink_connector::{
+    ConnectionConfig, Connector, ConnectorError, ConnectorFactory, Reason, SettingKind, SettingSpec,
+};
+use url::Url;
+
+use crate::client::LookerClient;
+use crate::connector::LookerConnector;
 
 pub const KIND: &str = "looker";
 
@@ -51,5 +60,34 @@ impl ConnectorFactory for LookerFactory {
 
     fn settings(&self) -> &'static [SettingSpec] {
         SETTINGS
+    }
+
+    fn connect(&self, config: ConnectionConfig) -> Result<Arc<dyn Connector>, ConnectorError> {
+        let setting = |name: &str| {
+            config.settings.get(name).cloned().ok_or_else(|| {
+                ConnectorError::new(
+                    Reason::FieldRequired,
+                    format!("the {name} setting is missing"),
+                )
+            })
+        };
+        let server_url = Url::parse(&setting("server_url")?)
+            .map_err(|_| ConnectorError::new(Reason::FieldInvalid, "server_url is not a URL"))?;
+        config.policy.check_url(&server_url)?;
+        let client_secret = config
+            .secrets
+            .get("client_secret")
+            .cloned()
+            .ok_or_else(|| {
+                ConnectorError::new(Reason::FieldRequired, "the client_secret secret is missing")
+            })?;
+        let http = GuardedClient::new(config.policy, config.body_cap).map_err(|e| {
+            ConnectorError::new(
+                Reason::Internal,
+                format!("cannot build the http client: {e}"),
+            )
+        })?;
+        let client = LookerClient::new(http, &server_url, setting("client_id")?, client_secret)?;
+        Ok(Arc::new(LookerConnector::new(client)))
     }
 }

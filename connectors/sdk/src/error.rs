@@ -70,6 +70,10 @@ reasons! {
     SourceUnreachable => "SOURCE_UNREACHABLE", Transient;
     SourceTimeout => "SOURCE_TIMEOUT", Transient;
     SourceRateLimited => "SOURCE_RATE_LIMITED", Transient;
+    // The source answered, but not with what its API promises (malformed or oversized).
+    SourceResponseInvalid => "SOURCE_RESPONSE_INVALID", Transient;
+    // The source refused a request about the chart (e.g. its query is no longer valid).
+    SourceRejected => "SOURCE_REJECTED", Source;
     // The chart.
     DashboardNotFound => "DASHBOARD_NOT_FOUND", Source;
     TileNotFound => "TILE_NOT_FOUND", Source;

@@ -1,20 +1,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::SettingSpec;
-
-/// A kind of data source: what it is called and which settings it needs.
-pub trait ConnectorFactory: Send + Sync {
-    /// The stable kind name, e.g. `looker`.
-    fn kind(&self) -> &'static str;
-    fn display_name(&self) -> &'static str;
-    fn description(&self) -> &'static str;
-    fn settings(&self) -> &'static [SettingSpec];
-
-    fn setting(&self, name: &str) -> Option<&'static SettingSpec> {
-        self.settings().iter().find(|spec| spec.name == name)
-    }
-}
+use crate::ConnectorFactory;
 
 /// The connector kinds the daemon knows, keyed by kind.
 #[derive(Clone, Default)]
