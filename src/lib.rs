@@ -9,6 +9,7 @@ pub mod logging;
 pub mod paging;
 pub mod proto;
 pub mod security;
+pub mod selection;
 pub mod server;
 pub mod sources;
 pub mod store;
