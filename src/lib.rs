@@ -4,6 +4,7 @@ pub mod api;
 pub mod config;
 pub mod connections;
 pub mod connectors;
+pub mod discovery;
 pub mod error;
 pub mod logging;
 pub mod paging;

@@ -14,6 +14,7 @@ use tonic::transport::server::TcpIncoming;
 use crate::api::{BindingApi, ConnectionApi, DiscoveryApi};
 use crate::config::ServeConfig;
 use crate::connections::Connections;
+use crate::discovery::Discovery;
 use crate::proto::binding_service_server::BindingServiceServer;
 use crate::proto::connection_service_server::ConnectionServiceServer;
 use crate::proto::discovery_service_server::DiscoveryServiceServer;
@@ -35,6 +36,7 @@ const KEY_CHECK_TEXT: &str = "kpilink master key check";
 /// The daemon's state, ready to serve.
 pub struct Daemon {
     connections: Arc<Connections>,
+    discovery: Arc<Discovery>,
     authenticator: Arc<Authenticator>,
 }
 
@@ -75,6 +77,7 @@ impl Daemon {
         ));
         let connections = Arc::new(Connections::new(store, sealer, sources));
         Ok(Daemon {
+            discovery: Arc::new(Discovery::new(connections.clone())),
             connections,
             authenticator: Arc::new(Authenticator::new(grants)),
         })
@@ -102,8 +105,8 @@ impl Daemon {
 
         let connection_api = ConnectionServiceServer::new(ConnectionApi::new(self.connections))
             .max_decoding_message_size(MAX_REQUEST_BYTES);
-        let discovery_api =
-            DiscoveryServiceServer::new(DiscoveryApi).max_decoding_message_size(MAX_REQUEST_BYTES);
+        let discovery_api = DiscoveryServiceServer::new(DiscoveryApi::new(self.discovery))
+            .max_decoding_message_size(MAX_REQUEST_BYTES);
         let binding_api =
             BindingServiceServer::new(BindingApi).max_decoding_message_size(MAX_REQUEST_BYTES);
 

@@ -139,7 +139,7 @@ async fn every_service_requires_a_token() {
 }
 
 #[tokio::test]
-async fn rpcs_of_later_issues_answer_unimplemented() {
+async fn binding_rpcs_answer_unimplemented_and_discovery_validates() {
     let daemon = TestDaemon::start().await;
     let clients = &daemon.clients;
     let error = clients
@@ -150,7 +150,8 @@ async fn rpcs_of_later_issues_answer_unimplemented() {
         })
         .await
         .unwrap_err();
-    assert_error(&error, Code::Unimplemented, "NOT_IMPLEMENTED");
+    assert_error(&error, Code::InvalidArgument, "FIELD_REQUIRED");
+    assert_eq!(violated_fields(&error), ["source"]);
     let error = clients
         .bindings()
         .create_binding(CreateBindingRequest {

@@ -1,13 +1,15 @@
 //! Conversions between proto messages and domain values.
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use kpilink_connector::ConnectorFactory;
+use kpilink_connector::{ConnectorFactory, SourceRef};
 use secrecy::SecretString;
 
+use crate::discovery::{ChartView, Preview};
 use crate::error::{Error, Reason, Result};
 use crate::proto;
+use crate::selection::{Format, Selection, XChoice};
 use crate::store::{ConnectionRecord, ConnectionTestRecord};
 use crate::time::to_timestamp;
 
@@ -98,5 +100,196 @@ pub(super) fn duration_to_proto(duration: Duration) -> prost_types::Duration {
     prost_types::Duration {
         seconds: duration.as_secs() as i64,
         nanos: duration.subsec_nanos() as i32,
+    }
+}
+
+pub(super) fn dashboard(d: kpilink_connector::DashboardSummary) -> proto::Dashboard {
+    proto::Dashboard {
+        id: d.id,
+        title: d.title,
+        folder: d.folder.unwrap_or_default(),
+        description: d.description.unwrap_or_default(),
+    }
+}
+
+pub(super) fn look(l: kpilink_connector::LookSummary) -> proto::Look {
+    proto::Look {
+        id: l.id,
+        title: l.title,
+        folder: l.folder.unwrap_or_default(),
+        description: l.description.unwrap_or_default(),
+    }
+}
+
+pub(super) fn tile(t: kpilink_connector::TileSummary) -> proto::Tile {
+    proto::Tile {
+        id: t.id,
+        title: t.title,
+        chart_type: t.chart_type,
+        supported: t.unsupported_reason.is_none(),
+        unsupported_reason: t.unsupported_reason.unwrap_or_default(),
+        look_id: t.look_id.unwrap_or_default(),
+        listens_to_filters: t.listens_to_filters,
+    }
+}
+
+/// The request's source; `FIELD_REQUIRED` when absent.
+pub(super) fn source_ref(source: Option<&proto::Source>) -> Result<SourceRef> {
+    match source.and_then(|s| s.source.as_ref()) {
+        Some(proto::source::Source::DashboardTile(tile)) => Ok(SourceRef::DashboardTile {
+            dashboard_id: tile.dashboard_id.clone(),
+            tile_id: tile.tile_id.clone(),
+        }),
+        Some(proto::source::Source::Look(look)) => Ok(SourceRef::Look {
+            look_id: look.look_id.clone(),
+        }),
+        None => Err(Error::field(
+            "source",
+            Reason::FieldRequired,
+            "set source.dashboard_tile {dashboard_id, tile_id} or source.look {look_id}",
+        )),
+    }
+}
+
+/// Empty parts mean "the chart's default".
+pub(super) fn selection(selection: Option<&proto::Selection>) -> Selection {
+    let Some(s) = selection else {
+        return Selection::default();
+    };
+    let non_empty = |text: &str| Some(text.to_owned()).filter(|t| !t.is_empty());
+    Selection {
+        x_field: non_empty(&s.x_field),
+        x: match &s.x {
+            Some(proto::selection::X::XValue(value)) if !value.is_empty() => {
+                XChoice::Value(value.clone())
+            }
+            Some(proto::selection::X::Latest(true)) => XChoice::Latest,
+            _ => XChoice::Default,
+        },
+        y_field: non_empty(&s.y_field),
+        pivot_key: non_empty(&s.pivot_key),
+        format: match s.format() {
+            proto::ResultFormat::Percentage => Format::Percentage,
+            proto::ResultFormat::Exact | proto::ResultFormat::Unspecified => Format::Exact,
+        },
+    }
+}
+
+pub(super) fn selection_to_proto(selection: &Selection) -> proto::Selection {
+    proto::Selection {
+        x_field: selection.x_field.clone().unwrap_or_default(),
+        x: match &selection.x {
+            XChoice::Default => None,
+            XChoice::Value(value) => Some(proto::selection::X::XValue(value.clone())),
+            XChoice::Latest => Some(proto::selection::X::Latest(true)),
+        },
+        y_field: selection.y_field.clone().unwrap_or_default(),
+        pivot_key: selection.pivot_key.clone().unwrap_or_default(),
+        format: match selection.format {
+            Format::Exact => proto::ResultFormat::Exact,
+            Format::Percentage => proto::ResultFormat::Percentage,
+        } as i32,
+    }
+}
+
+pub(super) fn system_time(time: SystemTime) -> prost_types::Timestamp {
+    prost_types::Timestamp::from(time)
+}
+
+pub(super) fn chart_description(view: ChartView) -> proto::DescribeChartResponse {
+    let ChartView {
+        chart,
+        description,
+        data_as_of,
+    } = view;
+    let mut response = proto::DescribeChartResponse {
+        title: chart.title,
+        chart_type: chart.chart_type,
+        supported: chart.unsupported_reason.is_none(),
+        unsupported_reason: chart.unsupported_reason.unwrap_or_default(),
+        data_as_of: Some(system_time(data_as_of)),
+        ..Default::default()
+    };
+    let Some(d) = description else {
+        return response;
+    };
+    response.x_axis = Some(proto::XAxis {
+        label: d.x_label,
+        fields: d
+            .x_fields
+            .into_iter()
+            .map(|f| proto::XField {
+                name: f.name,
+                label: f.label,
+                is_time: f.is_time,
+                timeframe: f.timeframe.unwrap_or_default(),
+            })
+            .collect(),
+        values: d
+            .x_values
+            .into_iter()
+            .map(|(key, label)| proto::AxisValue { key, label })
+            .collect(),
+    });
+    response.y_axis = Some(proto::YAxis {
+        label: d.y_label,
+        fields: d
+            .y_fields
+            .into_iter()
+            .map(|f| proto::YField {
+                name: f.name,
+                label: f.label,
+                value_format: f.value_format.unwrap_or_default(),
+                is_percent: f.is_percent,
+                category: f.category.to_owned(),
+                is_pivoted: f.is_pivoted,
+            })
+            .collect(),
+    });
+    response.pivots = d
+        .pivots
+        .into_iter()
+        .map(|p| proto::Pivot {
+            key: p.key,
+            label: p.label,
+            is_total: p.is_total,
+        })
+        .collect();
+    response.latest_supported = d.latest_supported;
+    response.default_selection = d.default_selection.as_ref().map(selection_to_proto);
+    response
+}
+
+pub(super) fn preview(preview: Preview) -> proto::PreviewValueResponse {
+    let reading = preview.reading;
+    proto::PreviewValueResponse {
+        value: reading.value.to_f64(),
+        exact_value: reading.value.to_string(),
+        explanation: Some(proto::Explanation {
+            text: reading.explanation(),
+            x_field: reading.x_field.clone().unwrap_or_default(),
+            x_value: reading.x_value.clone().unwrap_or_default(),
+            y_field: reading.y_field.clone(),
+            y_label: reading.y_label.clone(),
+            pivot_key: reading.pivot_key.clone().unwrap_or_default(),
+            raw: reading.raw.clone(),
+            rendered: reading.rendered.clone().unwrap_or_default(),
+            format: match reading.format {
+                Format::Exact => proto::ResultFormat::Exact,
+                Format::Percentage => proto::ResultFormat::Percentage,
+            } as i32,
+            skipped_periods: reading.skipped_periods.clone(),
+        }),
+        warnings: reading
+            .warnings
+            .iter()
+            .map(|w| proto::Warning {
+                code: w.code.to_owned(),
+                message: w.message.clone(),
+            })
+            .collect(),
+        data_as_of: Some(system_time(preview.data_as_of)),
+        from_cache: preview.from_cache,
+        resolved_selection: Some(selection_to_proto(&reading.resolved)),
     }
 }

@@ -210,6 +210,17 @@ impl Connections {
         Ok(0)
     }
 
+    /// The live connector of a connection and its interactive deadline.
+    pub async fn connector(
+        &self,
+        org_id: &str,
+        connection_id: &str,
+    ) -> Result<(Arc<dyn kpilink_connector::Connector>, Duration)> {
+        let record = self.get(org_id, connection_id).await?;
+        let connector = self.sources.connector(&record)?;
+        Ok((connector, Duration::from_millis(record.query_timeout_ms)))
+    }
+
     /// Logs in to the source within the connection's query timeout and records
     /// the outcome as the connection's `last_test`.
     pub async fn test(&self, org_id: &str, connection_id: &str) -> Result<ConnectionTestRecord> {

@@ -96,8 +96,8 @@ impl LookerConnector {
             unsupported.clone(),
             vis::element_vis_config(element),
         );
-        if let Some(reason) = unsupported {
-            return Err(ConnectorError::new(Reason::ChartUnsupported, reason));
+        if unsupported.is_some() {
+            return Ok(ResolvedChart { chart, query: None });
         }
         let base_query = match (&element.look_id, vis::query_id_of(element)) {
             (_, Some(query_id)) => query_id,
@@ -120,9 +120,9 @@ impl LookerConnector {
         };
         Ok(ResolvedChart {
             chart,
-            query: QueryRef {
+            query: Some(QueryRef {
                 key: format!("query:{query_id}"),
-            },
+            }),
         })
     }
 
@@ -406,8 +406,8 @@ impl Connector for LookerConnector {
                     unsupported.clone(),
                     vis_config,
                 );
-                if let Some(reason) = unsupported {
-                    return Err(ConnectorError::new(Reason::ChartUnsupported, reason));
+                if unsupported.is_some() {
+                    return Ok(ResolvedChart { chart, query: None });
                 }
                 let query_id = look
                     .query_id
@@ -415,9 +415,9 @@ impl Connector for LookerConnector {
                     .ok_or_else(|| no_query(&format!("look {look_id}")))?;
                 Ok(ResolvedChart {
                     chart,
-                    query: QueryRef {
+                    query: Some(QueryRef {
                         key: format!("query:{query_id}"),
-                    },
+                    }),
                 })
             }
         }

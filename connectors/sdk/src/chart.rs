@@ -31,5 +31,6 @@ pub struct QueryRef {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvedChart {
     pub chart: ChartInfo,
-    pub query: QueryRef,
+    /// `None` when the chart is unsupported (`chart.unsupported_reason` says why).
+    pub query: Option<QueryRef>,
 }

@@ -91,7 +91,8 @@ pub trait Connector: Send + Sync {
     ) -> Result<Vec<LookSummary>, ConnectorError>;
 
     /// The chart at `source` and the query behind it (with dashboard filter
-    /// defaults applied).
+    /// defaults applied). An unsupported chart is not an error: it comes back
+    /// without a query and with its reason.
     async fn resolve(
         &self,
         source: &SourceRef,
