@@ -1,0 +1,54 @@
+//! Shared server state: settings, content, tokens, the query executor, tasks, counters, faults.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Duration;
+
+use crate::auth::Tokens;
+use crate::content::Catalog;
+use crate::executor::Executor;
+use crate::faults::FaultState;
+use crate::query_tasks::Task;
+
+/// Settings that the control endpoint may change while the server runs.
+#[derive(Clone, Debug)]
+pub(crate) struct Settings {
+    pub(crate) client_id: String,
+    pub(crate) client_secret: String,
+    pub(crate) latency: Duration,
+    pub(crate) slow_query: Duration,
+    pub(crate) token_ttl: Duration,
+}
+
+pub(crate) struct Shared {
+    pub(crate) base_url: String,
+    pub(crate) demo: bool,
+    pub(crate) settings: Mutex<Settings>,
+    pub(crate) catalog: RwLock<Catalog>,
+    pub(crate) tokens: Mutex<Tokens>,
+    pub(crate) executor: Executor,
+    pub(crate) tasks: Mutex<HashMap<String, Task>>,
+    pub(crate) counters: Mutex<BTreeMap<String, u64>>,
+    pub(crate) faults: Mutex<FaultState>,
+}
+
+pub(crate) type AppState = Arc<Shared>;
+
+/// Locks that survive a panicked holder: the fake must keep serving (the data stays usable).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+pub(crate) fn read<T>(m: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    m.read().unwrap_or_else(|e| e.into_inner())
+}
+
+pub(crate) fn write<T>(m: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    m.write().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Shared {
+    pub(crate) fn settings(&self) -> Settings {
+        lock(&self.settings).clone()
+    }
+}
