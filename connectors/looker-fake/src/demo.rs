@@ -2,7 +2,7 @@
 //! merged-results tile, a filter-listening tile, a slow dashboard, a LookML dashboard and a
 //! soft-deleted dashboard. Ids are stable; connectors/looker-fake/README.md lists them.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::content::{
     Catalog, Dashboard, DashboardFilter, Element, Folder, Look, MergeQuery, MergeSource, Source, User,
@@ -824,6 +824,7 @@ fn lookml_kpi_overview(demo: &mut Demo) {
 mod tests {
     use super::*;
     use crate::model::Val;
+    use serde_json::Map;
     use crate::query_engine::{self, RunOptions};
 
     fn run(catalog: &Catalog, query_id: &str) -> query_engine::QueryResult {

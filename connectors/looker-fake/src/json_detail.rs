@@ -207,7 +207,9 @@ fn field_json(field: &ResultField, explore: &str, is_pivot: bool) -> Value {
             let (name, count) = timeframe.interval();
             let mut variant = timeframe.suffix().to_string();
             variant[..1].make_ascii_uppercase();
-            let group_label = def.label_short.trim_end_matches(&format!(" {variant}")).to_string();
+            // Looker labels a dimension group "<Label> Date" whatever the timeframe.
+            let base = def.label_short.trim_end_matches(&format!(" {variant}"));
+            let group_label = format!("{base} Date");
             (Some(group.clone()), Some(json!({"name": name, "count": count})), Some(group_label), variant)
         }
         _ => (None, None, None, def.label_short.clone()),

@@ -527,8 +527,9 @@ impl Acc {
     fn finish(&self, agg: &Agg) -> Val {
         let num = |v: Option<f64>| v.map_or(Val::Null, Val::Num);
         match (self, agg) {
-            (Acc::Sum(s), Agg::Count(_)) => Val::Num(s.unwrap_or(0.0)),
-            (Acc::Sum(s), _) => num(*s),
+            // Sums are rounded to 1e-6 like a DECIMAL column would sum, hiding float noise.
+            (Acc::Sum(s), Agg::Count(_)) => Val::Num(round6(s.unwrap_or(0.0))),
+            (Acc::Sum(s), _) => num(s.map(round6)),
             (Acc::Avg(sum, n), _) => num((*n > 0).then(|| sum / f64::from(*n))),
             (Acc::Min(m) | Acc::Max(m), _) => num(*m),
             (Acc::Values(vs), Agg::Percentile(_, p)) => num(percentile(vs, *p)),
@@ -538,6 +539,10 @@ impl Acc {
             (Acc::Pair(rev, cost), _) => num(rev.filter(|r| *r != 0.0).map(|r| (r - cost) / r)),
         }
     }
+}
+
+fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
 }
 
 /// PERCENTILE_CONT: linear interpolation between the closest ranks.

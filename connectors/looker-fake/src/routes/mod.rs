@@ -27,6 +27,7 @@ fn operation(method: &Method, path: &str) -> &'static str {
     let path = path.strip_prefix("/api/4.0").unwrap_or(path);
     match (method.as_str(), path) {
         (_, "/alive") => "alive",
+        ("DELETE", "/api/logout") => "logout",
         ("POST", "/login") => "login",
         ("DELETE", "/logout") => "logout",
         (_, "/versions") => "versions",
@@ -83,6 +84,11 @@ pub(crate) fn router(state: AppState) -> Router {
         .fallback(|| async { ApiError::NotFound });
     Router::new()
         .route("/alive", get(|| async { StatusCode::OK }).route_layer(middleware::from_fn_with_state(state.clone(), edge)))
+        // The Python SDK logs out at the unversioned `/api/logout` (rtl/auth_session.py).
+        .route(
+            "/api/logout",
+            delete(session::logout).route_layer(middleware::from_fn_with_state(state.clone(), edge)),
+        )
         .nest("/api/4.0", api)
         .nest("/control", crate::control::router())
         // Looker answers 403 for URLs outside /api/<version>/ (NOTES §1).
