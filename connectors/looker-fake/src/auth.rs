@@ -52,9 +52,15 @@ fn new_token(counter: u64) -> String {
         let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
         hasher.write_u64(counter);
         hasher.write_u128(
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_nanos(),
         );
-        out.push_str(&crate::query::slug(&format!("{:x}{counter}", hasher.finish()), 20));
+        out.push_str(&crate::query::slug(
+            &format!("{:x}{counter}", hasher.finish()),
+            20,
+        ));
     }
     out.truncate(40);
     out
@@ -70,5 +76,9 @@ pub(crate) fn presented_token(headers: &HeaderMap) -> Option<String> {
 
 pub(crate) fn require(shared: &Shared, headers: &HeaderMap) -> Result<String, ApiError> {
     let token = presented_token(headers).ok_or(ApiError::Unauthorized)?;
-    if lock(&shared.tokens).is_valid(&token) { Ok(token) } else { Err(ApiError::Unauthorized) }
+    if lock(&shared.tokens).is_valid(&token) {
+        Ok(token)
+    } else {
+        Err(ApiError::Unauthorized)
+    }
 }

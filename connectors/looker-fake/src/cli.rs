@@ -58,9 +58,15 @@ pub async fn run(args: FakeLookerArgs) -> anyhow::Result<()> {
     println!("  client id:     {}", args.client_id);
     println!("  client secret: {}", args.client_secret);
     println!("  latency:       {} ms", args.latency_ms);
-    println!("  slow query:    {} s (dashboard 7, Data Warehouse Health, when not cached)", args.slow_query_secs);
+    println!(
+        "  slow query:    {} s (dashboard 7, Data Warehouse Health, when not cached)",
+        args.slow_query_secs
+    );
     println!("  token ttl:     {} s", args.token_ttl_secs);
-    println!("  demo content:  {}", if args.no_demo { "off" } else { "on" });
+    println!(
+        "  demo content:  {}",
+        if args.no_demo { "off" } else { "on" }
+    );
     println!("  control:       {url}/control   (e.g. curl {url}/control/counters)");
     wait_for_signal().await?;
     println!("fake Looker shutting down");

@@ -54,8 +54,14 @@ pub(crate) enum Source {
     Query(String),
     Look(String),
     Merge(String),
-    Text { title_text: String, subtitle_text: Option<String>, body_text: String },
-    Button { rich_content_json: String },
+    Text {
+        title_text: String,
+        subtitle_text: Option<String>,
+        body_text: String,
+    },
+    Button {
+        rich_content_json: String,
+    },
 }
 
 pub(crate) struct Element {
@@ -117,15 +123,23 @@ pub(crate) struct Catalog {
 
 impl Catalog {
     pub(crate) fn new(explores: Vec<Explore>) -> Self {
-        Catalog { explores, next_query_id: 1000, ..Catalog::default() }
+        Catalog {
+            explores,
+            next_query_id: 1000,
+            ..Catalog::default()
+        }
     }
 
     pub(crate) fn explore(&self, model: &str, view: &str) -> Option<&Explore> {
-        self.explores.iter().find(|e| e.model == model && e.name == view)
+        self.explores
+            .iter()
+            .find(|e| e.model == model && e.name == view)
     }
 
     pub(crate) fn explore_mut(&mut self, model: &str, view: &str) -> Option<&mut Explore> {
-        self.explores.iter_mut().find(|e| e.model == model && e.name == view)
+        self.explores
+            .iter_mut()
+            .find(|e| e.model == model && e.name == view)
     }
 
     pub(crate) fn dashboard(&self, id: &str) -> Option<&Dashboard> {

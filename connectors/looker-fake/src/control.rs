@@ -104,7 +104,9 @@ pub struct Control {
 
 impl std::fmt::Debug for Control {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Control").field("base_url", &self.shared.base_url).finish()
+        f.debug_struct("Control")
+            .field("base_url", &self.shared.base_url)
+            .finish()
     }
 }
 
@@ -116,7 +118,10 @@ impl Control {
 
     /// Per-route request counts and the number of real query executions.
     pub fn counters(&self) -> Counters {
-        Counters { routes: lock(&self.shared.counters).clone(), query_runs: self.query_runs() }
+        Counters {
+            routes: lock(&self.shared.counters).clone(),
+            query_runs: self.query_runs(),
+        }
     }
 
     /// Requests seen on one route (by operation id, e.g. `run_query`).
@@ -197,7 +202,9 @@ impl Control {
 
     fn set_removed(&self, id: &str, removed: bool) -> Result<(), ControlError> {
         let mut catalog = write(&self.shared.catalog);
-        let element = catalog.element_any(id).ok_or_else(|| ControlError::NotFound(format!("no tile {id}")))?;
+        let element = catalog
+            .element_any(id)
+            .ok_or_else(|| ControlError::NotFound(format!("no tile {id}")))?;
         element.removed = removed;
         Ok(())
     }
@@ -207,7 +214,11 @@ impl Control {
     pub fn reset(&self) {
         {
             let mut catalog = write(&self.shared.catalog);
-            let fresh = if self.shared.demo { crate::demo::demo_catalog() } else { crate::demo::empty_catalog() };
+            let fresh = if self.shared.demo {
+                crate::demo::demo_catalog()
+            } else {
+                crate::demo::empty_catalog()
+            };
             for (explore, pristine) in catalog.explores.iter_mut().zip(fresh.explores) {
                 explore.rows = pristine.rows;
                 explore.version += 1;
@@ -229,26 +240,50 @@ impl Control {
     pub fn set_value(&self, request: SetValue) -> Result<SetValueOutcome, ControlError> {
         let not_found = |m: String| ControlError::NotFound(m);
         let mut catalog = write(&self.shared.catalog);
-        let query_id = match (&request.dashboard_element_id, &request.look_id, &request.query_id) {
+        let query_id = match (
+            &request.dashboard_element_id,
+            &request.look_id,
+            &request.query_id,
+        ) {
             (Some(e), _, _) => {
-                let element = catalog.element(e).ok_or_else(|| not_found(format!("no tile {e}")))?;
+                let element = catalog
+                    .element(e)
+                    .ok_or_else(|| not_found(format!("no tile {e}")))?;
                 match &element.source {
                     Source::Query(q) => q.clone(),
-                    Source::Look(l) => catalog.look(l).map(|l| l.query_id.clone()).ok_or_else(|| not_found(format!("no look {l}")))?,
-                    _ => return Err(ControlError::Invalid(format!("tile {e} has no query of its own"))),
+                    Source::Look(l) => catalog
+                        .look(l)
+                        .map(|l| l.query_id.clone())
+                        .ok_or_else(|| not_found(format!("no look {l}")))?,
+                    _ => {
+                        return Err(ControlError::Invalid(format!(
+                            "tile {e} has no query of its own"
+                        )));
+                    }
                 }
             }
-            (None, Some(l), _) => catalog.look(l).map(|l| l.query_id.clone()).ok_or_else(|| not_found(format!("no look {l}")))?,
+            (None, Some(l), _) => catalog
+                .look(l)
+                .map(|l| l.query_id.clone())
+                .ok_or_else(|| not_found(format!("no look {l}")))?,
             (None, None, Some(q)) => q.clone(),
             (None, None, None) => {
-                return Err(ControlError::Invalid("give dashboard_element_id, look_id or query_id".into()));
+                return Err(ControlError::Invalid(
+                    "give dashboard_element_id, look_id or query_id".into(),
+                ));
             }
         };
-        let def = catalog.query(&query_id).map(|q| q.def.clone()).ok_or_else(|| not_found(format!("no query {query_id}")))?;
+        let def = catalog
+            .query(&query_id)
+            .map(|q| q.def.clone())
+            .ok_or_else(|| not_found(format!("no query {query_id}")))?;
         let explore = catalog
             .explore_mut(&def.model, &def.view)
             .ok_or_else(|| not_found(format!("no explore {}/{}", def.model, def.view)))?;
-        let options = RunOptions { limit_override: Some(-1), today: dataset::today() };
+        let options = RunOptions {
+            limit_override: Some(-1),
+            today: dataset::today(),
+        };
         let result = query_engine::run(explore, &def, options);
         if let Some(error) = result.error {
             return Err(ControlError::Invalid(error));
@@ -258,17 +293,33 @@ impl Control {
             .as_ref()
             .and_then(|v| v.get("hidden_fields"))
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default();
         let measure_index = match &request.field {
             Some(f) => result.measures.iter().position(|m| &m.def.name == f),
-            None => result.measures.iter().position(|m| !hidden.contains(&m.def.name)).or(Some(0)),
+            None => result
+                .measures
+                .iter()
+                .position(|m| !hidden.contains(&m.def.name))
+                .or(Some(0)),
         }
         .filter(|i| *i < result.measures.len())
-        .ok_or_else(|| not_found(format!("no measure {:?} in query {query_id}", request.field)))?;
+        .ok_or_else(|| {
+            not_found(format!(
+                "no measure {:?} in query {query_id}",
+                request.field
+            ))
+        })?;
         let measure = result.measures[measure_index].def.clone();
         let col = if result.is_pivoted() {
-            let key = request.pivot.as_deref().ok_or_else(|| ControlError::Invalid("the query is pivoted: give pivot".into()))?;
+            let key = request
+                .pivot
+                .as_deref()
+                .ok_or_else(|| ControlError::Invalid("the query is pivoted: give pivot".into()))?;
             result
                 .pivot_cols
                 .iter()
@@ -281,26 +332,51 @@ impl Control {
         let row = match &request.row {
             Some(wanted) => result.rows.iter().find(|r| &row_key(&r.dims) == wanted),
             None => {
-                let time_dim = result.dimensions.iter().position(|d| d.def.timeframe().is_some());
-                let mut candidates: Vec<_> =
-                    result.rows.iter().filter(|r| r.measures[measure_index][col] != Val::Null).collect();
+                let time_dim = result
+                    .dimensions
+                    .iter()
+                    .position(|d| d.def.timeframe().is_some());
+                let mut candidates: Vec<_> = result
+                    .rows
+                    .iter()
+                    .filter(|r| r.measures[measure_index][col] != Val::Null)
+                    .collect();
                 if let Some(t) = time_dim {
                     candidates.sort_by(|a, b| b.dims[t].compare(&a.dims[t]));
                 }
                 candidates.first().copied()
             }
         }
-        .ok_or_else(|| not_found(format!("no row {:?} with a value in query {query_id}", request.row)))?;
+        .ok_or_else(|| {
+            not_found(format!(
+                "no row {:?} with a value in query {query_id}",
+                request.row
+            ))
+        })?;
         let previous = row.measures[measure_index][col].as_f64();
-        let mut cell_dims: Vec<(String, Val)> =
-            result.dimensions.iter().map(|d| d.def.name.clone()).zip(row.dims.iter().cloned()).collect();
+        let mut cell_dims: Vec<(String, Val)> = result
+            .dimensions
+            .iter()
+            .map(|d| d.def.name.clone())
+            .zip(row.dims.iter().cloned())
+            .collect();
         if result.is_pivoted() {
             let pivot_col = &result.pivot_cols[col];
-            cell_dims.extend(result.pivots.iter().map(|p| p.def.name.clone()).zip(pivot_col.values.iter().cloned()));
+            cell_dims.extend(
+                result
+                    .pivots
+                    .iter()
+                    .map(|p| p.def.name.clone())
+                    .zip(pivot_col.values.iter().cloned()),
+            );
         }
-        let rows = query_engine::rows_behind_cell(explore, &def, dataset::today(), &cell_dims).map_err(ControlError::Invalid)?;
+        let rows = query_engine::rows_behind_cell(explore, &def, dataset::today(), &cell_dims)
+            .map_err(ControlError::Invalid)?;
         let FieldKind::Measure { agg, .. } = &measure.kind else {
-            return Err(ControlError::Invalid(format!("{} is not a measure", measure.name)));
+            return Err(ControlError::Invalid(format!(
+                "{} is not a measure",
+                measure.name
+            )));
         };
         apply(&mut explore.rows, &rows, agg, request.value)?;
         explore.version += 1;
@@ -316,36 +392,61 @@ impl Control {
 }
 
 /// Rewrites table rows so the aggregate over `rows` becomes `value`.
-fn apply(table: &mut [Vec<Cell>], rows: &[usize], agg: &Agg, value: Option<f64>) -> Result<(), ControlError> {
+fn apply(
+    table: &mut [Vec<Cell>],
+    rows: &[usize],
+    agg: &Agg,
+    value: Option<f64>,
+) -> Result<(), ControlError> {
     let Some((&first, rest)) = rows.split_first() else {
-        return Err(ControlError::NotFound("no data rows behind that cell".into()));
+        return Err(ControlError::NotFound(
+            "no data rows behind that cell".into(),
+        ));
     };
-    let sum = |table: &[Vec<Cell>], col: usize, which: &[usize]| which.iter().filter_map(|&r| table[r][col].num()).sum::<f64>();
-    let set_all = |table: &mut [Vec<Cell>], col: usize, cell: Cell| rows.iter().for_each(|&r| table[r][col] = cell.clone());
+    let sum = |table: &[Vec<Cell>], col: usize, which: &[usize]| {
+        which
+            .iter()
+            .filter_map(|&r| table[r][col].num())
+            .sum::<f64>()
+    };
+    let set_all = |table: &mut [Vec<Cell>], col: usize, cell: Cell| {
+        rows.iter().for_each(|&r| table[r][col] = cell.clone())
+    };
     let as_cell = |v: Option<f64>| v.map_or(Cell::Null, Cell::Num);
     match (agg, value) {
         (Agg::Count(c) | Agg::Sum(c), None) => set_all(table, *c, Cell::Null),
-        (Agg::Count(c) | Agg::Sum(c), Some(v)) => table[first][*c] = Cell::Num(v - sum(table, *c, rest)),
-        (Agg::Average(c) | Agg::Min(c) | Agg::Max(c) | Agg::Median(c) | Agg::Percentile(c, _), v) => {
+        (Agg::Count(c) | Agg::Sum(c), Some(v)) => {
+            table[first][*c] = Cell::Num(v - sum(table, *c, rest))
+        }
+        (
+            Agg::Average(c) | Agg::Min(c) | Agg::Max(c) | Agg::Median(c) | Agg::Percentile(c, _),
+            v,
+        ) => {
             set_all(table, *c, as_cell(v));
         }
         (Agg::Ratio(num, _), None) => set_all(table, *num, Cell::Null),
         (Agg::Ratio(num, den), Some(v)) => {
             let total = sum(table, *den, rows);
             if total == 0.0 {
-                return Err(ControlError::Invalid("the ratio's denominator is zero there".into()));
+                return Err(ControlError::Invalid(
+                    "the ratio's denominator is zero there".into(),
+                ));
             }
             table[first][*num] = Cell::Num(v * total - sum(table, *num, rest));
         }
         (Agg::Margin(revenue, cost), Some(v)) => {
             if rows.iter().all(|&r| table[r][*revenue].num().is_none()) {
-                return Err(ControlError::Invalid("revenue is NULL there, so the margin cannot be set".into()));
+                return Err(ControlError::Invalid(
+                    "revenue is NULL there, so the margin cannot be set".into(),
+                ));
             }
             let target_cost = sum(table, *revenue, rows) * (1.0 - v);
             table[first][*cost] = Cell::Num(target_cost - sum(table, *cost, rest));
         }
         (Agg::Margin(..), None) | (Agg::CountDistinct(_), _) => {
-            return Err(ControlError::Invalid("this measure cannot be set to that value".into()));
+            return Err(ControlError::Invalid(
+                "this measure cannot be set to that value".into(),
+            ));
         }
     }
     Ok(())
@@ -383,7 +484,10 @@ enum Faults {
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(index))
-        .route("/counters", get(|State(s): State<AppState>| async move { Json(control(&s).counters()) }))
+        .route(
+            "/counters",
+            get(|State(s): State<AppState>| async move { Json(control(&s).counters()) }),
+        )
         .route(
             "/counters/reset",
             post(|State(s): State<AppState>| async move {
@@ -393,36 +497,48 @@ pub(crate) fn router() -> Router<AppState> {
         )
         .route(
             "/values",
-            post(|State(s): State<AppState>, Json(request): Json<SetValue>| async move {
-                match control(&s).set_value(request) {
-                    Ok(outcome) => Json(outcome).into_response(),
-                    Err(e) => control_error(e),
-                }
-            }),
+            post(
+                |State(s): State<AppState>, Json(request): Json<SetValue>| async move {
+                    match control(&s).set_value(request) {
+                        Ok(outcome) => Json(outcome).into_response(),
+                        Err(e) => control_error(e),
+                    }
+                },
+            ),
         )
         .route(
             "/tiles/{id}/remove",
-            post(|State(s): State<AppState>, Path(id): Path<String>| async move {
-                control(&s).remove_tile(&id).map_or_else(control_error, |()| StatusCode::NO_CONTENT.into_response())
-            }),
+            post(
+                |State(s): State<AppState>, Path(id): Path<String>| async move {
+                    control(&s)
+                        .remove_tile(&id)
+                        .map_or_else(control_error, |()| StatusCode::NO_CONTENT.into_response())
+                },
+            ),
         )
         .route(
             "/tiles/{id}/restore",
-            post(|State(s): State<AppState>, Path(id): Path<String>| async move {
-                control(&s).restore_tile(&id).map_or_else(control_error, |()| StatusCode::NO_CONTENT.into_response())
-            }),
+            post(
+                |State(s): State<AppState>, Path(id): Path<String>| async move {
+                    control(&s)
+                        .restore_tile(&id)
+                        .map_or_else(control_error, |()| StatusCode::NO_CONTENT.into_response())
+                },
+            ),
         )
         .route(
             "/faults",
             get(|State(s): State<AppState>| async move { Json(control(&s).faults()) })
-                .post(|State(s): State<AppState>, Json(faults): Json<Faults>| async move {
-                    let c = control(&s);
-                    match faults {
-                        Faults::One(f) => c.add_fault(f),
-                        Faults::Many(fs) => fs.into_iter().for_each(|f| c.add_fault(f)),
-                    }
-                    Json(c.faults())
-                })
+                .post(
+                    |State(s): State<AppState>, Json(faults): Json<Faults>| async move {
+                        let c = control(&s);
+                        match faults {
+                            Faults::One(f) => c.add_fault(f),
+                            Faults::Many(fs) => fs.into_iter().for_each(|f| c.add_fault(f)),
+                        }
+                        Json(c.faults())
+                    },
+                )
                 .delete(|State(s): State<AppState>| async move {
                     control(&s).clear_faults();
                     StatusCode::NO_CONTENT
@@ -457,7 +573,12 @@ pub(crate) fn router() -> Router<AppState> {
                 StatusCode::NO_CONTENT
             }),
         )
-        .fallback(|| async { (StatusCode::NOT_FOUND, Json(json!({"error": "no such control endpoint; GET /control lists them"}))) })
+        .fallback(|| async {
+            (
+                StatusCode::NOT_FOUND,
+                Json(json!({"error": "no such control endpoint; GET /control lists them"})),
+            )
+        })
 }
 
 async fn settings(State(s): State<AppState>) -> Json<Value> {
@@ -470,7 +591,10 @@ async fn settings(State(s): State<AppState>) -> Json<Value> {
     }))
 }
 
-async fn patch_settings(State(s): State<AppState>, Json(patch): Json<SettingsPatch>) -> Json<Value> {
+async fn patch_settings(
+    State(s): State<AppState>,
+    Json(patch): Json<SettingsPatch>,
+) -> Json<Value> {
     let c = control(&s);
     if let Some(ms) = patch.latency_ms {
         c.set_latency(Duration::from_millis(ms));
@@ -485,7 +609,11 @@ async fn patch_settings(State(s): State<AppState>, Json(patch): Json<SettingsPat
 }
 
 async fn index(State(s): State<AppState>) -> Json<Value> {
-    let explores: Vec<String> = read(&s.catalog).explores.iter().map(|e| format!("{}/{}", e.model, e.name)).collect();
+    let explores: Vec<String> = read(&s.catalog)
+        .explores
+        .iter()
+        .map(|e| format!("{}/{}", e.model, e.name))
+        .collect();
     Json(json!({
         "api": format!("{}/api/4.0", s.base_url),
         "explores": explores,

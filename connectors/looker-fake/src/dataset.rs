@@ -19,14 +19,70 @@ fn unbooked_from() -> Date {
 
 /// (city, state, country, region, latitude, longitude, size factor)
 const STORES: [(&str, &str, &str, &str, f64, f64, f64); 8] = [
-    ("New York", "New York", "United States", "North America", 40.7128, -74.0060, 1.4),
-    ("San Francisco", "California", "United States", "North America", 37.7749, -122.4194, 1.2),
-    ("London", "England", "United Kingdom", "EMEA", 51.5074, -0.1278, 1.1),
+    (
+        "New York",
+        "New York",
+        "United States",
+        "North America",
+        40.7128,
+        -74.0060,
+        1.4,
+    ),
+    (
+        "San Francisco",
+        "California",
+        "United States",
+        "North America",
+        37.7749,
+        -122.4194,
+        1.2,
+    ),
+    (
+        "London",
+        "England",
+        "United Kingdom",
+        "EMEA",
+        51.5074,
+        -0.1278,
+        1.1,
+    ),
     ("Berlin", "Berlin", "Germany", "EMEA", 52.5200, 13.4050, 0.9),
-    ("Singapore", "Singapore", "Singapore", "APAC", 1.3521, 103.8198, 0.8),
-    ("Sydney", "New South Wales", "Australia", "APAC", -33.8688, 151.2093, 0.7),
-    ("Sao Paulo", "Sao Paulo", "Brazil", "LATAM", -23.5505, -46.6333, 0.6),
-    ("Mexico City", "CDMX", "Mexico", "LATAM", 19.4326, -99.1332, 0.5),
+    (
+        "Singapore",
+        "Singapore",
+        "Singapore",
+        "APAC",
+        1.3521,
+        103.8198,
+        0.8,
+    ),
+    (
+        "Sydney",
+        "New South Wales",
+        "Australia",
+        "APAC",
+        -33.8688,
+        151.2093,
+        0.7,
+    ),
+    (
+        "Sao Paulo",
+        "Sao Paulo",
+        "Brazil",
+        "LATAM",
+        -23.5505,
+        -46.6333,
+        0.6,
+    ),
+    (
+        "Mexico City",
+        "CDMX",
+        "Mexico",
+        "LATAM",
+        19.4326,
+        -99.1332,
+        0.5,
+    ),
 ];
 
 /// (category, orders per store-day, average price, gross margin)
@@ -85,7 +141,11 @@ fn orders() -> Explore {
         // Growth of ~25 % a year, a Q4 peak and quieter weekends.
         let growth = 1.0 + 0.25 * f64::from(day - start.days()) / 365.0;
         let season = 1.0 + 0.15 * (std::f64::consts::TAU * (f64::from(month) - 4.0) / 12.0).sin();
-        let weekday = if date.weekday_from_monday() >= 5 { 0.55 } else { 1.0 };
+        let weekday = if date.weekday_from_monday() >= 5 {
+            0.55
+        } else {
+            1.0
+        };
         for (city, state, country, region, lat, lon, size) in STORES {
             for (category, per_day, price, margin) in CATEGORIES {
                 let expected = per_day * size * growth * season * weekday;
@@ -105,7 +165,11 @@ fn orders() -> Explore {
                     Cell::Num(lat),
                     Cell::Num(lon),
                     Cell::Num(orders),
-                    if booked { Cell::Num(revenue) } else { Cell::Null },
+                    if booked {
+                        Cell::Num(revenue)
+                    } else {
+                        Cell::Null
+                    },
                     if booked { Cell::Num(cost) } else { Cell::Null },
                     Cell::Num(returns),
                     Cell::Num(new_customers),
@@ -119,23 +183,107 @@ fn orders() -> Explore {
         .describe("Sales region of the store")
         .string("category", "Category", 2)
         .measure("count", "Count", "count", Agg::Count(8), None)
-        .measure("total_revenue", "Total Revenue", "sum", Agg::Sum(9), Some("$#,##0"))
+        .measure(
+            "total_revenue",
+            "Total Revenue",
+            "sum",
+            Agg::Sum(9),
+            Some("$#,##0"),
+        )
         .describe("Invoiced revenue; booked after month-end close")
-        .measure("total_cost", "Total Cost", "sum", Agg::Sum(10), Some("$#,##0"))
-        .measure("gross_margin", "Gross Margin", "number", Agg::Margin(9, 10), Some("0.0%"))
+        .measure(
+            "total_cost",
+            "Total Cost",
+            "sum",
+            Agg::Sum(10),
+            Some("$#,##0"),
+        )
+        .measure(
+            "gross_margin",
+            "Gross Margin",
+            "number",
+            Agg::Margin(9, 10),
+            Some("0.0%"),
+        )
         .describe("(revenue - cost) / revenue")
-        .measure("average_order_value", "Average Order Value", "number", Agg::Ratio(9, 8), Some("$#,##0.00"))
-        .measure("return_rate", "Return Rate", "number", Agg::Ratio(11, 8), Some("0.0%"))
-        .measure("average_daily_revenue", "Average Daily Revenue", "average", Agg::Average(9), Some("$#,##0.00"))
+        .measure(
+            "average_order_value",
+            "Average Order Value",
+            "number",
+            Agg::Ratio(9, 8),
+            Some("$#,##0.00"),
+        )
+        .measure(
+            "return_rate",
+            "Return Rate",
+            "number",
+            Agg::Ratio(11, 8),
+            Some("0.0%"),
+        )
+        .measure(
+            "average_daily_revenue",
+            "Average Daily Revenue",
+            "average",
+            Agg::Average(9),
+            Some("$#,##0.00"),
+        )
         .describe("Average revenue per store, category and day")
-        .measure("returned_count", "Returned Count", "sum", Agg::Sum(11), None)
-        .measure("new_customers", "New Customers", "sum", Agg::Sum(12), Some("#,##0"))
-        .measure("store_count", "Store Count", "count_distinct", Agg::CountDistinct(3), None)
-        .measure("min_daily_revenue", "Min Daily Revenue", "min", Agg::Min(9), Some("$#,##0"))
-        .measure("p25_daily_revenue", "25th Percentile Daily Revenue", "percentile", Agg::Percentile(9, 25.0), Some("$#,##0"))
-        .measure("median_daily_revenue", "Median Daily Revenue", "median", Agg::Median(9), Some("$#,##0"))
-        .measure("p75_daily_revenue", "75th Percentile Daily Revenue", "percentile", Agg::Percentile(9, 75.0), Some("$#,##0"))
-        .measure("max_daily_revenue", "Max Daily Revenue", "max", Agg::Max(9), Some("$#,##0"))
+        .measure(
+            "returned_count",
+            "Returned Count",
+            "sum",
+            Agg::Sum(11),
+            None,
+        )
+        .measure(
+            "new_customers",
+            "New Customers",
+            "sum",
+            Agg::Sum(12),
+            Some("#,##0"),
+        )
+        .measure(
+            "store_count",
+            "Store Count",
+            "count_distinct",
+            Agg::CountDistinct(3),
+            None,
+        )
+        .measure(
+            "min_daily_revenue",
+            "Min Daily Revenue",
+            "min",
+            Agg::Min(9),
+            Some("$#,##0"),
+        )
+        .measure(
+            "p25_daily_revenue",
+            "25th Percentile Daily Revenue",
+            "percentile",
+            Agg::Percentile(9, 25.0),
+            Some("$#,##0"),
+        )
+        .measure(
+            "median_daily_revenue",
+            "Median Daily Revenue",
+            "median",
+            Agg::Median(9),
+            Some("$#,##0"),
+        )
+        .measure(
+            "p75_daily_revenue",
+            "75th Percentile Daily Revenue",
+            "percentile",
+            Agg::Percentile(9, 75.0),
+            Some("$#,##0"),
+        )
+        .measure(
+            "max_daily_revenue",
+            "Max Daily Revenue",
+            "max",
+            Agg::Max(9),
+            Some("$#,##0"),
+        )
         .view("stores", "Stores")
         .string("city", "City", 3)
         .string("state", "State", 4)
@@ -149,13 +297,22 @@ fn orders() -> Explore {
 /// Monthly signup funnel; stage names carry their order so they sort as a funnel.
 fn funnel() -> Explore {
     let mut rng = Rng::new(11);
-    let stages = [("1. Visited Site", 1.0), ("2. Signed Up", 0.18), ("3. Started Trial", 0.07), ("4. Converted", 0.021)];
+    let stages = [
+        ("1. Visited Site", 1.0),
+        ("2. Signed Up", 0.18),
+        ("3. Started Trial", 0.07),
+        ("4. Converted", 0.021),
+    ];
     let mut rows = Vec::new();
     let mut month = Date::from_ymd(2025, 1, 1);
     while month < today() {
         let visitors = (40_000.0 * (0.9 + 0.2 * rng.unit())).round();
         for (stage, rate) in stages {
-            rows.push(vec![Cell::Day(month), text(stage), Cell::Num((visitors * rate).round())]);
+            rows.push(vec![
+                Cell::Day(month),
+                text(stage),
+                Cell::Num((visitors * rate).round()),
+            ]);
         }
         month = month.add_months(1);
     }
@@ -175,23 +332,48 @@ fn targets() -> Explore {
             for (i, region) in REGIONS.iter().enumerate() {
                 let base = [1_250_000.0, 1_700_000.0, 900_000.0, 2_300_000.0][i];
                 let growth = if year == 2026 { 1.2 } else { 1.0 };
-                rows.push(vec![Cell::Day(start), text(region), Cell::Num(base * growth * (1.0 + 0.05 * f64::from(quarter)))]);
+                rows.push(vec![
+                    Cell::Day(start),
+                    text(region),
+                    Cell::Num(base * growth * (1.0 + 0.05 * f64::from(quarter))),
+                ]);
             }
         }
     }
     ExploreBuilder::new("targets", "Targets")
         .time_group("target", "Target", 0)
         .string("region", "Region", 1)
-        .measure("revenue_target", "Revenue Target", "sum", Agg::Sum(2), Some("$#,##0"))
+        .measure(
+            "revenue_target",
+            "Revenue Target",
+            "sum",
+            Agg::Sum(2),
+            Some("$#,##0"),
+        )
         .build(MODEL, "targets", "Targets", rows, false)
 }
 
 /// Roadmap projects with start and end dates (for the timeline tile, which has no measure).
 fn projects() -> Explore {
     let items = [
-        ("Billing revamp", "Finance Eng", (2026, 1, 12), (2026, 4, 30)),
-        ("Self-serve onboarding", "Growth", (2026, 2, 2), (2026, 6, 26)),
-        ("Data warehouse migration", "Platform", (2025, 11, 3), (2026, 7, 31)),
+        (
+            "Billing revamp",
+            "Finance Eng",
+            (2026, 1, 12),
+            (2026, 4, 30),
+        ),
+        (
+            "Self-serve onboarding",
+            "Growth",
+            (2026, 2, 2),
+            (2026, 6, 26),
+        ),
+        (
+            "Data warehouse migration",
+            "Platform",
+            (2025, 11, 3),
+            (2026, 7, 31),
+        ),
         ("Mobile app v3", "Mobile", (2026, 3, 16), (2026, 9, 30)),
         ("SOC 2 renewal", "Security", (2026, 5, 4), (2026, 8, 14)),
     ];
@@ -221,7 +403,12 @@ fn etl_jobs() -> Explore {
     let mut rng = Rng::new(23);
     let mut rows = Vec::new();
     for day in Date::from_ymd(2026, 1, 1).days()..today().days() {
-        for (source, volume) in [("postgres", 9.0e6), ("salesforce", 1.2e6), ("stripe", 2.5e6), ("zendesk", 4.0e5)] {
+        for (source, volume) in [
+            ("postgres", 9.0e6),
+            ("salesforce", 1.2e6),
+            ("stripe", 2.5e6),
+            ("zendesk", 4.0e5),
+        ] {
             let jobs = 24.0;
             let failures = (rng.unit() * 3.0).floor();
             rows.push(vec![
@@ -236,9 +423,21 @@ fn etl_jobs() -> Explore {
     ExploreBuilder::new("etl_jobs", "ETL Jobs")
         .time_group("run", "Run", 0)
         .string("source", "Source", 1)
-        .measure("total_rows_loaded", "Total Rows Loaded", "sum", Agg::Sum(2), Some("#,##0"))
+        .measure(
+            "total_rows_loaded",
+            "Total Rows Loaded",
+            "sum",
+            Agg::Sum(2),
+            Some("#,##0"),
+        )
         .measure("failed_jobs", "Failed Jobs", "sum", Agg::Sum(3), None)
         .measure("job_count", "Job Count", "count", Agg::Count(4), None)
-        .measure("failure_rate", "Failure Rate", "number", Agg::Ratio(3, 4), Some("0.00%"))
+        .measure(
+            "failure_rate",
+            "Failure Rate",
+            "number",
+            Agg::Ratio(3, 4),
+            Some("0.00%"),
+        )
         .build(MODEL, "etl_jobs", "ETL Jobs", rows, true)
 }

@@ -111,10 +111,19 @@ mod tests {
         assert_eq!(d.ymd(), (2026, 6, 15));
         assert_eq!(d.to_string(), "2026-06-15");
         assert_eq!(d.weekday_from_monday(), 0, "2026-06-15 is a Monday");
-        assert_eq!(Date::from_ymd(2024, 3, 1).days() - Date::from_ymd(2024, 2, 28).days(), 2);
+        assert_eq!(
+            Date::from_ymd(2024, 3, 1).days() - Date::from_ymd(2024, 2, 28).days(),
+            2
+        );
         assert_eq!(Date::parse("2026/02/29"), None);
-        assert_eq!(Date::parse("2024/02/29").map(|d| d.ymd()), Some((2024, 2, 29)));
-        assert_eq!(Date::from_ymd(2026, 1, 31).add_months(1).to_string(), "2026-02-28");
+        assert_eq!(
+            Date::parse("2024/02/29").map(|d| d.ymd()),
+            Some((2024, 2, 29))
+        );
+        assert_eq!(
+            Date::from_ymd(2026, 1, 31).add_months(1).to_string(),
+            "2026-02-28"
+        );
         assert_eq!(Date::from_ymd(1970, 1, 1).days(), 0);
     }
 }

@@ -5,7 +5,8 @@
 use serde_json::{Value, json};
 
 use crate::content::{
-    Catalog, Dashboard, DashboardFilter, Element, Folder, Look, MergeQuery, MergeSource, Source, User,
+    Catalog, Dashboard, DashboardFilter, Element, Folder, Look, MergeQuery, MergeSource, Source,
+    User,
 };
 use crate::dataset::{self, MODEL};
 use crate::query::QueryDef;
@@ -97,8 +98,10 @@ fn cartesian(kind: &str, extra: Value) -> Value {
 
 /// A `y_axes` entry with a custom (or empty = default) label.
 fn y_axis(label: &str, series: &[(&str, &str)]) -> Value {
-    let series: Vec<Value> =
-        series.iter().map(|(id, name)| json!({"axisId": id, "id": id, "name": name})).collect();
+    let series: Vec<Value> = series
+        .iter()
+        .map(|(id, name)| json!({"axisId": id, "id": id, "name": name}))
+        .collect();
     json!({"label": label, "orientation": "left", "series": series, "showLabels": true,
            "showValues": true, "unpinAxis": false, "tickDensity": "default", "tickDensityCustom": 5,
            "type": "linear"})
@@ -154,7 +157,13 @@ struct Demo {
 }
 
 impl Demo {
-    fn dashboard(&mut self, id: &str, title: &str, folder: &str, description: &str) -> &mut Dashboard {
+    fn dashboard(
+        &mut self,
+        id: &str,
+        title: &str,
+        folder: &str,
+        description: &str,
+    ) -> &mut Dashboard {
         let index: usize = id.parse().unwrap_or(50);
         self.catalog.dashboards.push(Dashboard {
             id: id.into(),
@@ -163,11 +172,19 @@ impl Demo {
             folder_id: folder.into(),
             lookml_model: None,
             deleted: false,
-            created_at: format!("2025-{:02}-{:02}T09:30:00.000+00:00", 1 + index % 12, 1 + index % 27),
+            created_at: format!(
+                "2025-{:02}-{:02}T09:30:00.000+00:00",
+                1 + index % 12,
+                1 + index % 27
+            ),
             updated_at: format!("2026-05-{:02}T14:05:00.000+00:00", 1 + index % 28),
             deleted_at: None,
             last_viewed_at: Some(format!("2026-06-{:02}T08:00:00.000+00:00", 1 + index % 14)),
-            user_id: if index % 2 == 0 { "2".into() } else { "1".into() },
+            user_id: if index.is_multiple_of(2) {
+                "2".into()
+            } else {
+                "1".into()
+            },
             view_count: 40 + 17 * index as i64,
             favorite_count: (index % 5) as i64,
             refresh_interval: None,
@@ -177,8 +194,19 @@ impl Demo {
         self.catalog.dashboards.last_mut().expect("just pushed")
     }
 
-    fn push_element(&mut self, dashboard_id: &str, id: &str, title: Option<&str>, source: Source) -> &mut Element {
-        if let Some(d) = self.catalog.dashboards.iter_mut().find(|d| d.id == dashboard_id) {
+    fn push_element(
+        &mut self,
+        dashboard_id: &str,
+        id: &str,
+        title: Option<&str>,
+        source: Source,
+    ) -> &mut Element {
+        if let Some(d) = self
+            .catalog
+            .dashboards
+            .iter_mut()
+            .find(|d| d.id == dashboard_id)
+        {
             d.element_ids.push(id.into());
         }
         self.catalog.elements.push(Element {
@@ -195,12 +223,32 @@ impl Demo {
     }
 
     /// A query tile: stores the query under `query_id` and adds the element.
-    fn tile(&mut self, dashboard_id: &str, id: &str, title: &str, query_id: &str, def: QueryDef) -> &mut Element {
+    fn tile(
+        &mut self,
+        dashboard_id: &str,
+        id: &str,
+        title: &str,
+        query_id: &str,
+        def: QueryDef,
+    ) -> &mut Element {
         self.catalog.insert_query(query_id, def);
-        self.push_element(dashboard_id, id, Some(title), Source::Query(query_id.into()))
+        self.push_element(
+            dashboard_id,
+            id,
+            Some(title),
+            Source::Query(query_id.into()),
+        )
     }
 
-    fn look(&mut self, id: &str, title: &str, folder: &str, query_id: &str, def: QueryDef, description: &str) {
+    fn look(
+        &mut self,
+        id: &str,
+        title: &str,
+        folder: &str,
+        query_id: &str,
+        def: QueryDef,
+        description: &str,
+    ) {
         self.catalog.insert_query(query_id, def);
         let index: usize = id.parse().unwrap_or(9);
         self.catalog.looks.push(Look {
@@ -221,18 +269,52 @@ impl Demo {
 }
 
 pub(crate) fn demo_catalog() -> Catalog {
-    let mut demo = Demo { catalog: Catalog::new(dataset::explores()) };
+    let mut demo = Demo {
+        catalog: Catalog::new(dataset::explores()),
+    };
     demo.catalog.folders = vec![
-        Folder { id: "1", name: "Shared", parent_id: None },
-        Folder { id: "5", name: "Finance", parent_id: Some("1") },
-        Folder { id: "6", name: "Sales", parent_id: Some("1") },
-        Folder { id: "7", name: "Engineering", parent_id: Some("1") },
-        Folder { id: "8", name: "Marketing", parent_id: Some("1") },
-        Folder { id: "lookml", name: "LookML Dashboards", parent_id: None },
+        Folder {
+            id: "1",
+            name: "Shared",
+            parent_id: None,
+        },
+        Folder {
+            id: "5",
+            name: "Finance",
+            parent_id: Some("1"),
+        },
+        Folder {
+            id: "6",
+            name: "Sales",
+            parent_id: Some("1"),
+        },
+        Folder {
+            id: "7",
+            name: "Engineering",
+            parent_id: Some("1"),
+        },
+        Folder {
+            id: "8",
+            name: "Marketing",
+            parent_id: Some("1"),
+        },
+        Folder {
+            id: "lookml",
+            name: "LookML Dashboards",
+            parent_id: None,
+        },
     ];
     demo.catalog.users = vec![
-        User { id: "1", first_name: "Demo", last_name: "Admin" },
-        User { id: "2", first_name: "Ada", last_name: "Analyst" },
+        User {
+            id: "1",
+            first_name: "Demo",
+            last_name: "Admin",
+        },
+        User {
+            id: "2",
+            first_name: "Ada",
+            last_name: "Analyst",
+        },
     ];
     looks(&mut demo);
     revenue_overview(&mut demo);
@@ -261,74 +343,161 @@ fn looks(demo: &mut Demo) {
                    "series_labels": {"orders.total_revenue": "Revenue"},
                    "series_colors": {"orders.total_revenue": "#1A73E8", "orders.count": "#12B5CB"}}),
         ));
-    demo.look("1", "Monthly Revenue", "5", "501", monthly, "Invoiced revenue per month; the current month is not booked yet.");
+    demo.look(
+        "1",
+        "Monthly Revenue",
+        "5",
+        "501",
+        monthly,
+        "Invoiced revenue per month; the current month is not booked yet.",
+    );
     let by_region = QueryDef::demo("orders", &["orders.region", "orders.total_revenue"])
         .filter(Y2025.0, Y2025.1)
         .sort("orders.total_revenue desc")
         .vis(cartesian("looker_bar", json!({})));
-    demo.look("2", "Revenue by Region (2025)", "6", "502", by_region, "2025 revenue per sales region.");
+    demo.look(
+        "2",
+        "Revenue by Region (2025)",
+        "6",
+        "502",
+        by_region,
+        "2025 revenue per sales region.",
+    );
     let margin = QueryDef::demo("orders", &["orders.category", "orders.gross_margin"])
         .filter(Y2025.0, Y2025.1)
         .sort("orders.gross_margin desc")
-        .vis(cartesian("looker_column", json!({"y_axes": [y_axis("", &[("orders.gross_margin", "Gross Margin")])]})));
-    demo.look("3", "Gross Margin by Category", "5", "503", margin, "Gross margin (a fraction, formatted 0.0%).");
+        .vis(cartesian(
+            "looker_column",
+            json!({"y_axes": [y_axis("", &[("orders.gross_margin", "Gross Margin")])]}),
+        ));
+    demo.look(
+        "3",
+        "Gross Margin by Category",
+        "5",
+        "503",
+        margin,
+        "Gross margin (a fraction, formatted 0.0%).",
+    );
     let pie = QueryDef::demo("orders", &["orders.category", "orders.count"])
         .filter(Y2025.0, Y2025.1)
         .vis(json!({"type": "looker_pie", "value_labels": "legend", "label_type": "labPer", "inner_radius": 0}));
-    demo.look("4", "Order Count by Category", "6", "504", pie, "Share of 2025 orders per product category.");
-    let old = QueryDef::demo("orders", &["orders.created_quarter", "orders.total_revenue"])
-        .filter("orders.created_year", "2024")
-        .vis(cartesian("looker_line", json!({})));
-    demo.look("5", "Revenue Forecast (old)", "5", "505", old, "Superseded by the 2026 plan.");
+    demo.look(
+        "4",
+        "Order Count by Category",
+        "6",
+        "504",
+        pie,
+        "Share of 2025 orders per product category.",
+    );
+    let old = QueryDef::demo(
+        "orders",
+        &["orders.created_quarter", "orders.total_revenue"],
+    )
+    .filter("orders.created_year", "2024")
+    .vis(cartesian("looker_line", json!({})));
+    demo.look(
+        "5",
+        "Revenue Forecast (old)",
+        "5",
+        "505",
+        old,
+        "Superseded by the 2026 plan.",
+    );
     if let Some(look) = demo.catalog.looks.last_mut() {
         look.deleted = true;
     }
     let weekly = QueryDef::demo("orders", &["orders.created_week", "orders.count"])
         .filter("orders.created_date", "12 weeks")
         .vis(cartesian("looker_line", json!({})));
-    demo.look("6", "Weekly Orders", "6", "506", weekly, "Orders per week (weeks start on Monday).");
+    demo.look(
+        "6",
+        "Weekly Orders",
+        "6",
+        "506",
+        weekly,
+        "Orders per week (weeks start on Monday).",
+    );
     let total = QueryDef::demo("orders", &["orders.total_revenue"])
         .filter(Y2025.0, Y2025.1)
         .vis(single_value(json!({"single_value_title": "Revenue 2025"})));
-    demo.look("7", "Total Revenue 2025", "5", "507", total, "A single value Look.");
+    demo.look(
+        "7",
+        "Total Revenue 2025",
+        "5",
+        "507",
+        total,
+        "A single value Look.",
+    );
 }
 
 fn revenue_overview(demo: &mut Demo) {
-    demo.dashboard("1", "Revenue Overview", "5", "Company revenue, margin and order trends.");
+    demo.dashboard(
+        "1",
+        "Revenue Overview",
+        "5",
+        "Company revenue, margin and order trends.",
+    );
     // The first field (count) is hidden, so the value shown is the next measure: total revenue.
     demo.tile(
         "1",
         "101",
         "Total Revenue (2025)",
         "201",
-        QueryDef::demo("orders", &["orders.count", "orders.total_revenue", "orders.gross_margin"])
-            .filter(Y2025.0, Y2025.1)
-            .vis(single_value(json!({"hidden_fields": ["orders.count"], "show_comparison": true,
+        QueryDef::demo(
+            "orders",
+            &[
+                "orders.count",
+                "orders.total_revenue",
+                "orders.gross_margin",
+            ],
+        )
+        .filter(Y2025.0, Y2025.1)
+        .vis(single_value(
+            json!({"hidden_fields": ["orders.count"], "show_comparison": true,
                 "comparison_type": "value", "comparison_label": "Gross Margin",
-                "single_value_title": "Revenue 2025", "custom_color": "#1A73E8"}))),
+                "single_value_title": "Revenue 2025", "custom_color": "#1A73E8"}),
+        )),
     );
-    let look_tile = demo.push_element("1", "102", Some("Monthly Revenue"), Source::Look("1".into()));
+    let look_tile = demo.push_element(
+        "1",
+        "102",
+        Some("Monthly Revenue"),
+        Source::Look("1".into()),
+    );
     look_tile.note_text = Some("The current month fills in after month-end close.".into());
     demo.tile(
         "1",
         "103",
         "Revenue by Region (monthly)",
         "203",
-        QueryDef::demo("orders", &["orders.created_month", "orders.region", "orders.total_revenue"])
-            .pivot("orders.region")
-            .filter("orders.created_date", "12 months")
-            .sort("orders.created_month desc")
-            .vis(cartesian("looker_column", json!({"stacking": "normal",
-                "y_axes": [y_axis("", &[("orders.total_revenue", "Total Revenue")])]}))),
+        QueryDef::demo(
+            "orders",
+            &[
+                "orders.created_month",
+                "orders.region",
+                "orders.total_revenue",
+            ],
+        )
+        .pivot("orders.region")
+        .filter("orders.created_date", "12 months")
+        .sort("orders.created_month desc")
+        .vis(cartesian(
+            "looker_column",
+            json!({"stacking": "normal",
+                "y_axes": [y_axis("", &[("orders.total_revenue", "Total Revenue")])]}),
+        )),
     );
     demo.tile(
         "1",
         "104",
         "Quarterly Revenue",
         "204",
-        QueryDef::demo("orders", &["orders.created_quarter", "orders.total_revenue"])
-            .sort("orders.created_quarter")
-            .vis(cartesian("looker_area", json!({"stacking": "normal"}))),
+        QueryDef::demo(
+            "orders",
+            &["orders.created_quarter", "orders.total_revenue"],
+        )
+        .sort("orders.created_quarter")
+        .vis(cartesian("looker_area", json!({"stacking": "normal"}))),
     );
     demo.tile(
         "1",
@@ -367,88 +536,144 @@ fn revenue_overview(demo: &mut Demo) {
         "108",
         None,
         Source::Button {
-            rich_content_json: json!({"text": "Open the 2026 forecast", "description": "Planning workbook",
+            rich_content_json:
+                json!({"text": "Open the 2026 forecast", "description": "Planning workbook",
                 "newTab": true, "alignment": "center", "size": "medium", "style": "FILLED",
                 "color": "#1A73E8", "href": "/dashboards/2"})
-            .to_string(),
+                .to_string(),
         },
     );
 }
 
 fn quarterly_revenue_by_region(demo: &mut Demo) {
-    demo.dashboard("2", "Quarterly Revenue by Region", "5", "Quarterly revenue per region, with totals and targets.");
+    demo.dashboard(
+        "2",
+        "Quarterly Revenue by Region",
+        "5",
+        "Quarterly revenue per region, with totals and targets.",
+    );
     demo.tile(
         "2",
         "111",
         "Revenue by Quarter and Region",
         "211",
-        QueryDef::demo("orders", &["orders.created_quarter", "orders.region", "orders.total_revenue"])
-            .pivot("orders.region")
-            .sort("orders.created_quarter desc")
-            .vis(cartesian("looker_bar", json!({"x_axis_label": "Quarter",
-                "y_axes": [y_axis("Revenue", &[("orders.total_revenue", "Total Revenue")])]}))),
+        QueryDef::demo(
+            "orders",
+            &[
+                "orders.created_quarter",
+                "orders.region",
+                "orders.total_revenue",
+            ],
+        )
+        .pivot("orders.region")
+        .sort("orders.created_quarter desc")
+        .vis(cartesian(
+            "looker_bar",
+            json!({"x_axis_label": "Quarter",
+                "y_axes": [y_axis("Revenue", &[("orders.total_revenue", "Total Revenue")])]}),
+        )),
     );
     demo.tile(
         "2",
         "112",
         "Quarterly Revenue Table",
         "212",
-        QueryDef::demo("orders", &["orders.created_quarter", "orders.region", "orders.total_revenue", "orders.count"])
-            .pivot("orders.region")
-            .sort("orders.created_quarter desc")
-            .totals()
-            .row_totals()
-            .vis(table_vis("looker_table", json!({}))),
+        QueryDef::demo(
+            "orders",
+            &[
+                "orders.created_quarter",
+                "orders.region",
+                "orders.total_revenue",
+                "orders.count",
+            ],
+        )
+        .pivot("orders.region")
+        .sort("orders.created_quarter desc")
+        .totals()
+        .row_totals()
+        .vis(table_vis("looker_table", json!({}))),
     );
     demo.tile(
         "2",
         "113",
         "Revenue by Region and Category (2025)",
         "213",
-        QueryDef::demo("orders", &["orders.region", "orders.category", "orders.total_revenue", "orders.gross_margin"])
-            .filter(Y2025.0, Y2025.1)
-            .sort("orders.region")
-            .sort("orders.category")
-            .totals()
-            .vis(table_vis("looker_grid", json!({}))),
+        QueryDef::demo(
+            "orders",
+            &[
+                "orders.region",
+                "orders.category",
+                "orders.total_revenue",
+                "orders.gross_margin",
+            ],
+        )
+        .filter(Y2025.0, Y2025.1)
+        .sort("orders.region")
+        .sort("orders.category")
+        .totals()
+        .vis(table_vis("looker_grid", json!({}))),
     );
     demo.tile(
         "2",
         "114",
         "Orders by Region",
         "214",
-        QueryDef::demo("orders", &["orders.region", "orders.count", "orders.average_order_value"])
-            .sort("orders.count desc")
-            .vis(table_vis("table", json!({"show_totals": false, "show_row_totals": false}))),
+        QueryDef::demo(
+            "orders",
+            &[
+                "orders.region",
+                "orders.count",
+                "orders.average_order_value",
+            ],
+        )
+        .sort("orders.count desc")
+        .vis(table_vis(
+            "table",
+            json!({"show_totals": false, "show_row_totals": false}),
+        )),
     );
     demo.tile(
         "2",
         "115",
         "Category Mix by Region (2025)",
         "215",
-        QueryDef::demo("orders", &["orders.category", "orders.region", "orders.count"])
-            .pivot("orders.region")
-            .filter(Y2025.0, Y2025.1)
-            .sort("orders.category")
-            .vis(json!({"type": "looker_donut_multiples", "show_value_labels": true, "font_size": 12,
-                        "hide_legend": false, "defaults_version": 1})),
+        QueryDef::demo(
+            "orders",
+            &["orders.category", "orders.region", "orders.count"],
+        )
+        .pivot("orders.region")
+        .filter(Y2025.0, Y2025.1)
+        .sort("orders.category")
+        .vis(
+            json!({"type": "looker_donut_multiples", "show_value_labels": true, "font_size": 12,
+                        "hide_legend": false, "defaults_version": 1}),
+        ),
     );
     // Merged results: 2025 revenue (orders) joined with 2025 targets on region.
     demo.catalog.insert_query(
         "216",
-        QueryDef::demo("orders", &["orders.region", "orders.total_revenue"]).filter(Y2025.0, Y2025.1),
+        QueryDef::demo("orders", &["orders.region", "orders.total_revenue"])
+            .filter(Y2025.0, Y2025.1),
     );
     demo.catalog.insert_query(
         "217",
-        QueryDef::demo("targets", &["targets.region", "targets.revenue_target"]).filter("targets.target_year", "2025"),
+        QueryDef::demo("targets", &["targets.region", "targets.revenue_target"])
+            .filter("targets.target_year", "2025"),
     );
-    let vis = cartesian("looker_column", json!({"series_types": {"targets.revenue_target": "line"},
+    let vis = cartesian(
+        "looker_column",
+        json!({"series_types": {"targets.revenue_target": "line"},
         "y_axes": [y_axis("Revenue vs target", &[("orders.total_revenue", "Total Revenue"),
-                                                 ("targets.revenue_target", "Revenue Target")])]}));
+                                                 ("targets.revenue_target", "Revenue Target")])]}),
+    );
     demo.catalog.merges.push(MergeQuery {
         id: MERGE_ID.into(),
         sources: vec![
-            MergeSource { name: "Revenue 2025".into(), query_id: "216".into(), merge_fields: Vec::new() },
+            MergeSource {
+                name: "Revenue 2025".into(),
+                query_id: "216".into(),
+                merge_fields: Vec::new(),
+            },
             MergeSource {
                 name: "Targets 2025".into(),
                 query_id: "217".into(),
@@ -458,7 +683,12 @@ fn quarterly_revenue_by_region(demo: &mut Demo) {
         sorts: vec!["orders.total_revenue desc".into()],
         vis_config: vis.as_object().cloned().unwrap_or_default(),
     });
-    let merged = demo.push_element("2", "116", Some("Revenue vs Target by Region (2025)"), Source::Merge(MERGE_ID.into()));
+    let merged = demo.push_element(
+        "2",
+        "116",
+        Some("Revenue vs Target by Region (2025)"),
+        Source::Merge(MERGE_ID.into()),
+    );
     merged.merge_vis_config = vis.as_object().cloned();
     demo.tile(
         "2",
@@ -482,7 +712,12 @@ fn quarterly_revenue_by_region(demo: &mut Demo) {
 pub(crate) const MERGE_ID: &str = "7pQmRgVbT2tWqA9sKdLz3e";
 
 fn archived_forecast(demo: &mut Demo) {
-    let d = demo.dashboard("3", "Revenue Forecast (Archived)", "5", "Replaced by the 2026 plan.");
+    let d = demo.dashboard(
+        "3",
+        "Revenue Forecast (Archived)",
+        "5",
+        "Replaced by the 2026 plan.",
+    );
     d.deleted = true;
     d.deleted_at = Some("2026-02-02T12:00:00.000+00:00".into());
     demo.tile(
@@ -497,7 +732,12 @@ fn archived_forecast(demo: &mut Demo) {
 }
 
 fn sales_mix(demo: &mut Demo) {
-    demo.dashboard("4", "Sales Mix & Funnel", "6", "Category mix, funnel, distributions and a custom visualization.");
+    demo.dashboard(
+        "4",
+        "Sales Mix & Funnel",
+        "6",
+        "Category mix, funnel, distributions and a custom visualization.",
+    );
     demo.tile(
         "4",
         "131",
@@ -506,8 +746,10 @@ fn sales_mix(demo: &mut Demo) {
         QueryDef::demo("orders", &["orders.category", "orders.total_revenue"])
             .filter(Y2025.0, Y2025.1)
             .sort("orders.total_revenue desc")
-            .vis(json!({"type": "looker_pie", "value_labels": "legend", "label_type": "labPer",
-                        "inner_radius": 40, "defaults_version": 1})),
+            .vis(
+                json!({"type": "looker_pie", "value_labels": "legend", "label_type": "labPer",
+                        "inner_radius": 40, "defaults_version": 1}),
+            ),
     );
     demo.tile(
         "4",
@@ -541,8 +783,10 @@ fn sales_mix(demo: &mut Demo) {
         "234",
         QueryDef::demo("orders", &["stores.city", "orders.count"])
             .sort("orders.count desc")
-            .vis(json!({"type": "looker_wordcloud", "color_application": {"collection_id": "google"},
-                        "rotation": false, "defaults_version": 1})),
+            .vis(
+                json!({"type": "looker_wordcloud", "color_application": {"collection_id": "google"},
+                        "rotation": false, "defaults_version": 1}),
+            ),
     );
     demo.tile(
         "4",
@@ -551,8 +795,14 @@ fn sales_mix(demo: &mut Demo) {
         "235",
         QueryDef::demo(
             "orders",
-            &["orders.region", "orders.min_daily_revenue", "orders.p25_daily_revenue", "orders.median_daily_revenue",
-              "orders.p75_daily_revenue", "orders.max_daily_revenue"],
+            &[
+                "orders.region",
+                "orders.min_daily_revenue",
+                "orders.p25_daily_revenue",
+                "orders.median_daily_revenue",
+                "orders.p75_daily_revenue",
+                "orders.max_daily_revenue",
+            ],
         )
         .filter(Y2025.0, Y2025.1)
         .sort("orders.region")
@@ -563,11 +813,17 @@ fn sales_mix(demo: &mut Demo) {
         "136",
         "Orders vs Revenue by Store (2025)",
         "236",
-        QueryDef::demo("orders", &["stores.city", "orders.count", "orders.total_revenue"])
-            .filter(Y2025.0, Y2025.1)
-            .sort("orders.count desc")
-            .vis(cartesian("looker_scatter", json!({"x_axis_label": "Orders", "point_style": "circle",
-                "y_axes": [y_axis("Revenue", &[("orders.total_revenue", "Total Revenue")])]}))),
+        QueryDef::demo(
+            "orders",
+            &["stores.city", "orders.count", "orders.total_revenue"],
+        )
+        .filter(Y2025.0, Y2025.1)
+        .sort("orders.count desc")
+        .vis(cartesian(
+            "looker_scatter",
+            json!({"x_axis_label": "Orders", "point_style": "circle",
+                "y_axes": [y_axis("Revenue", &[("orders.total_revenue", "Total Revenue")])]}),
+        )),
     );
     demo.tile(
         "4",
@@ -585,35 +841,66 @@ fn sales_mix(demo: &mut Demo) {
 }
 
 fn store_map(demo: &mut Demo) {
-    demo.dashboard("5", "Global Store Performance", "6", "Stores on maps: points, coordinates and countries.");
+    demo.dashboard(
+        "5",
+        "Global Store Performance",
+        "6",
+        "Stores on maps: points, coordinates and countries.",
+    );
     demo.tile(
         "5",
         "141",
         "Store Revenue Map (2025)",
         "241",
-        QueryDef::demo("orders", &["stores.city", "stores.latitude", "stores.longitude", "orders.total_revenue"])
-            .filter(Y2025.0, Y2025.1)
-            .sort("orders.total_revenue desc")
-            .vis(map_vis("looker_map", json!({}))),
+        QueryDef::demo(
+            "orders",
+            &[
+                "stores.city",
+                "stores.latitude",
+                "stores.longitude",
+                "orders.total_revenue",
+            ],
+        )
+        .filter(Y2025.0, Y2025.1)
+        .sort("orders.total_revenue desc")
+        .vis(map_vis("looker_map", json!({}))),
     );
     demo.tile(
         "5",
         "142",
         "Stores (Google Maps)",
         "242",
-        QueryDef::demo("orders", &["stores.city", "stores.latitude", "stores.longitude", "orders.count"])
-            .sort("orders.count desc")
-            .vis(map_vis("looker_google_map", json!({}))),
+        QueryDef::demo(
+            "orders",
+            &[
+                "stores.city",
+                "stores.latitude",
+                "stores.longitude",
+                "orders.count",
+            ],
+        )
+        .sort("orders.count desc")
+        .vis(map_vis("looker_google_map", json!({}))),
     );
     demo.tile(
         "5",
         "143",
         "Store Locations (2025)",
         "243",
-        QueryDef::demo("orders", &["stores.latitude", "stores.longitude", "orders.total_revenue"])
-            .filter(Y2025.0, Y2025.1)
-            .sort("orders.total_revenue desc")
-            .vis(map_vis("looker_geo_coordinates", json!({"map": "world", "map_projection": ""}))),
+        QueryDef::demo(
+            "orders",
+            &[
+                "stores.latitude",
+                "stores.longitude",
+                "orders.total_revenue",
+            ],
+        )
+        .filter(Y2025.0, Y2025.1)
+        .sort("orders.total_revenue desc")
+        .vis(map_vis(
+            "looker_geo_coordinates",
+            json!({"map": "world", "map_projection": ""}),
+        )),
     );
     demo.tile(
         "5",
@@ -623,13 +910,21 @@ fn store_map(demo: &mut Demo) {
         QueryDef::demo("orders", &["stores.country", "orders.total_revenue"])
             .filter(Y2025.0, Y2025.1)
             .sort("orders.total_revenue desc")
-            .vis(map_vis("looker_geo_choropleth", json!({"map": "world", "map_projection": "",
-                "quantize_colors": false}))),
+            .vis(map_vis(
+                "looker_geo_choropleth",
+                json!({"map": "world", "map_projection": "",
+                "quantize_colors": false}),
+            )),
     );
 }
 
 fn regional_performance(demo: &mut Demo) {
-    let d = demo.dashboard("6", "Regional Performance", "6", "Region and category filters; tiles 151 and 152 listen to them.");
+    let d = demo.dashboard(
+        "6",
+        "Regional Performance",
+        "6",
+        "Region and category filters; tiles 151 and 152 listen to them.",
+    );
     d.filters = vec![
         DashboardFilter {
             id: "61".into(),
@@ -661,7 +956,9 @@ fn regional_performance(demo: &mut Demo) {
         "251",
         QueryDef::demo("orders", &["orders.total_revenue"])
             .filter(Y2025.0, Y2025.1)
-            .vis(single_value(json!({"single_value_title": "Revenue (selected region)"}))),
+            .vis(single_value(
+                json!({"single_value_title": "Revenue (selected region)"}),
+            )),
     )
     .listens = listens.clone();
     demo.tile(
@@ -682,12 +979,19 @@ fn regional_performance(demo: &mut Demo) {
         "253",
         QueryDef::demo("orders", &["orders.total_revenue"])
             .filter(Y2025.0, Y2025.1)
-            .vis(single_value(json!({"single_value_title": "Revenue (all regions)"}))),
+            .vis(single_value(
+                json!({"single_value_title": "Revenue (all regions)"}),
+            )),
     );
 }
 
 fn warehouse_health(demo: &mut Demo) {
-    demo.dashboard("7", "Data Warehouse Health", "7", "ETL volumes and failures. Reads a huge table: slow unless cached.");
+    demo.dashboard(
+        "7",
+        "Data Warehouse Health",
+        "7",
+        "ETL volumes and failures. Reads a huge table: slow unless cached.",
+    );
     demo.tile(
         "7",
         "161",
@@ -716,10 +1020,15 @@ fn roadmap(demo: &mut Demo) {
         "171",
         "Roadmap",
         "271",
-        QueryDef::demo("projects", &["projects.name", "projects.start_date", "projects.end_date"])
-            .sort("projects.start_date")
-            .vis(json!({"type": "looker_timeline", "groupBars": true, "labelSize": "10pt",
-                        "showLegend": true, "defaults_version": 1})),
+        QueryDef::demo(
+            "projects",
+            &["projects.name", "projects.start_date", "projects.end_date"],
+        )
+        .sort("projects.start_date")
+        .vis(
+            json!({"type": "looker_timeline", "groupBars": true, "labelSize": "10pt",
+                        "showLegend": true, "defaults_version": 1}),
+        ),
     );
     demo.push_element(
         "8",
@@ -734,7 +1043,12 @@ fn roadmap(demo: &mut Demo) {
 }
 
 fn trends(demo: &mut Demo) {
-    demo.dashboard("9", "Weekly and Daily Trends", "5", "Date, week, year and percent series.");
+    demo.dashboard(
+        "9",
+        "Weekly and Daily Trends",
+        "5",
+        "Date, week, year and percent series.",
+    );
     demo.tile(
         "9",
         "181",
@@ -776,8 +1090,18 @@ fn trends(demo: &mut Demo) {
 }
 
 fn marketing(demo: &mut Demo) {
-    demo.dashboard("10", "Marketing Revenue Attribution", "8", "New customers and margin.");
-    demo.push_element("10", "191", Some("Gross Margin by Category"), Source::Look("3".into()));
+    demo.dashboard(
+        "10",
+        "Marketing Revenue Attribution",
+        "8",
+        "New customers and margin.",
+    );
+    demo.push_element(
+        "10",
+        "191",
+        Some("Gross Margin by Category"),
+        Source::Look("3".into()),
+    );
     demo.tile(
         "10",
         "192",
@@ -790,13 +1114,33 @@ fn marketing(demo: &mut Demo) {
 }
 
 fn revenue_finance_team(demo: &mut Demo) {
-    demo.dashboard("11", "Revenue Overview - Finance Team", "5", "The finance team's copy of Revenue Overview.");
-    demo.push_element("11", "195", Some("Monthly Revenue"), Source::Look("1".into()));
-    demo.push_element("11", "196", Some("Total Revenue 2025"), Source::Look("7".into()));
+    demo.dashboard(
+        "11",
+        "Revenue Overview - Finance Team",
+        "5",
+        "The finance team's copy of Revenue Overview.",
+    );
+    demo.push_element(
+        "11",
+        "195",
+        Some("Monthly Revenue"),
+        Source::Look("1".into()),
+    );
+    demo.push_element(
+        "11",
+        "196",
+        Some("Total Revenue 2025"),
+        Source::Look("7".into()),
+    );
 }
 
 fn lookml_kpi_overview(demo: &mut Demo) {
-    let d = demo.dashboard("0", "KPI Overview", "lookml", "LookML dashboard (id demo_model::kpi_overview).");
+    let d = demo.dashboard(
+        "0",
+        "KPI Overview",
+        "lookml",
+        "LookML dashboard (id demo_model::kpi_overview).",
+    );
     d.id = "demo_model::kpi_overview".into();
     d.lookml_model = Some(MODEL.into());
     let id = d.id.clone();
@@ -824,13 +1168,20 @@ fn lookml_kpi_overview(demo: &mut Demo) {
 mod tests {
     use super::*;
     use crate::model::Val;
-    use serde_json::Map;
     use crate::query_engine::{self, RunOptions};
+    use serde_json::Map;
 
     fn run(catalog: &Catalog, query_id: &str) -> query_engine::QueryResult {
         let def = &catalog.query(query_id).expect("query").def;
         let explore = catalog.explore(&def.model, &def.view).expect("explore");
-        query_engine::run(explore, def, RunOptions { limit_override: None, today: dataset::today() })
+        query_engine::run(
+            explore,
+            def,
+            RunOptions {
+                limit_override: None,
+                today: dataset::today(),
+            },
+        )
     }
 
     #[test]
@@ -857,10 +1208,22 @@ mod tests {
         let monthly = run(&catalog, "501");
         assert_eq!(monthly.rows[0].dims[0], Val::Str("2026-06".into()));
         assert_eq!(monthly.rows[0].measures[0][0], Val::Null);
-        assert!(monthly.rows[1].measures[0][0].as_f64().is_some_and(|v| v > 0.0));
-        let margin = run(&catalog, "205").rows[0].measures[0][0].as_f64().unwrap();
+        assert!(
+            monthly.rows[1].measures[0][0]
+                .as_f64()
+                .is_some_and(|v| v > 0.0)
+        );
+        let margin = run(&catalog, "205").rows[0].measures[0][0]
+            .as_f64()
+            .unwrap();
         assert!((0.2..0.8).contains(&margin), "{margin}");
-        let vis: Map<String, Value> = catalog.query("201").unwrap().def.vis_config.clone().unwrap();
+        let vis: Map<String, Value> = catalog
+            .query("201")
+            .unwrap()
+            .def
+            .vis_config
+            .clone()
+            .unwrap();
         assert_eq!(vis["hidden_fields"], json!(["orders.count"]));
     }
 }

@@ -16,7 +16,11 @@ pub(crate) struct FieldError {
 
 impl FieldError {
     pub(crate) fn new(field: &str, code: &str, message: &str) -> Self {
-        FieldError { field: field.into(), code: code.into(), message: message.into() }
+        FieldError {
+            field: field.into(),
+            code: code.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -28,22 +32,28 @@ pub(crate) enum ApiError {
     Unauthorized,
     BadRequest(String),
     Validation(Vec<FieldError>),
-    RateLimited { retry_after_secs: u64 },
+    RateLimited {
+        retry_after_secs: u64,
+    },
     Status(StatusCode, String),
 }
 
 pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
     let mut response = (status, body.to_string()).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     response
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let error = |status: StatusCode, message: &str| {
-            json_response(status, &json!({"message": message, "documentation_url": DOC_URL}))
+            json_response(
+                status,
+                &json!({"message": message, "documentation_url": DOC_URL}),
+            )
         };
         match self {
             ApiError::NotFound => error(StatusCode::NOT_FOUND, "Not found"),
@@ -52,7 +62,9 @@ impl IntoResponse for ApiError {
             ApiError::Status(status, message) => error(status, &message),
             ApiError::RateLimited { retry_after_secs } => {
                 let mut response = error(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests");
-                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
                 response
             }
             ApiError::Validation(errors) => {

@@ -67,17 +67,27 @@ impl Executor {
 
     /// Whether fresh (unexpired) results exist for the query.
     pub(crate) fn is_cached(&self, shared: &Shared, def: &QueryDef, limit: Option<i64>) -> bool {
-        let Some(version) = explore_version(shared, def) else { return false };
-        lock(&self.cache).get(&cache_key(def, limit)).is_some_and(|e| e.version == version)
+        let Some(version) = explore_version(shared, def) else {
+            return false;
+        };
+        lock(&self.cache)
+            .get(&cache_key(def, limit))
+            .is_some_and(|e| e.version == version)
     }
 }
 
 fn cache_key(def: &QueryDef, limit: Option<i64>) -> String {
-    format!("{}#{}", def.data_key(), limit.map(|l| l.to_string()).unwrap_or_default())
+    format!(
+        "{}#{}",
+        def.data_key(),
+        limit.map(|l| l.to_string()).unwrap_or_default()
+    )
 }
 
 fn explore_version(shared: &Shared, def: &QueryDef) -> Option<u64> {
-    read(&shared.catalog).explore(&def.model, &def.view).map(|e| e.version)
+    read(&shared.catalog)
+        .explore(&def.model, &def.view)
+        .map(|e| e.version)
 }
 
 /// Returns the execution and whether it came from the cache.
@@ -128,28 +138,46 @@ async fn run_detached(
 ) {
     let started = Instant::now();
     let ran_at = crate::dates::timestamp(SystemTime::now());
-    let slow = read(&shared.catalog).explore(&def.model, &def.view).is_some_and(|e| e.slow);
+    let slow = read(&shared.catalog)
+        .explore(&def.model, &def.view)
+        .is_some_and(|e| e.slow);
     if slow {
         tokio::time::sleep(shared.settings().slow_query).await;
     }
     let computed = {
         let catalog = read(&shared.catalog);
         catalog.explore(&def.model, &def.view).map(|explore| {
-            let options = RunOptions { limit_override: limit, today: dataset::today() };
-            (query_engine::run(explore, &def, options), explore.version, explore.label.clone())
+            let options = RunOptions {
+                limit_override: limit,
+                today: dataset::today(),
+            };
+            (
+                query_engine::run(explore, &def, options),
+                explore.version,
+                explore.label.clone(),
+            )
         })
     };
     let execution = computed.map(|(result, version, explore_label)| {
         let execution = Arc::new(Execution {
             result,
             ran_at,
-            runtime_secs: started.elapsed().max(Duration::from_millis(1)).as_secs_f64(),
+            runtime_secs: started
+                .elapsed()
+                .max(Duration::from_millis(1))
+                .as_secs_f64(),
             explore_label,
         });
         shared.executor.runs.fetch_add(1, Ordering::Relaxed);
         // Failed queries are not cached, as on Looker.
         if execution.result.error.is_none() {
-            lock(&shared.executor.cache).insert(key.clone(), CacheEntry { version, execution: execution.clone() });
+            lock(&shared.executor.cache).insert(
+                key.clone(),
+                CacheEntry {
+                    version,
+                    execution: execution.clone(),
+                },
+            );
         }
         execution
     });

@@ -64,12 +64,20 @@ pub struct Fault {
 impl Fault {
     /// The next `count` requests on `route` get `kind`.
     pub fn next(route: &str, count: u32, kind: FaultKind) -> Fault {
-        Fault { route: Some(route.to_string()), kind, count: Some(count) }
+        Fault {
+            route: Some(route.to_string()),
+            kind,
+            count: Some(count),
+        }
     }
 
     /// Every request on `route` (`*` for all) gets `kind` until the faults are cleared.
     pub fn always(route: &str, kind: FaultKind) -> Fault {
-        Fault { route: Some(route.to_string()), kind, count: None }
+        Fault {
+            route: Some(route.to_string()),
+            kind,
+            count: None,
+        }
     }
 
     fn applies_to(&self, route: &str) -> bool {
@@ -106,7 +114,10 @@ impl FaultState {
             FaultKind::ErrorRate { seed, .. } => seed,
             _ => 0,
         };
-        self.rules.push(Rule { fault, rng: Rng::new(seed) });
+        self.rules.push(Rule {
+            fault,
+            rng: Rng::new(seed),
+        });
     }
 
     pub(crate) fn clear(&mut self) {
@@ -156,10 +167,8 @@ impl FaultState {
                     true
                 }
             };
-            if fires {
-                if let Some(count) = rule.fault.count.as_mut() {
-                    *count = count.saturating_sub(1);
-                }
+            if fires && let Some(count) = rule.fault.count.as_mut() {
+                *count = count.saturating_sub(1);
             }
         }
         self.rules.retain(|r| r.fault.count != Some(0));
@@ -174,7 +183,11 @@ mod tests {
     #[test]
     fn next_n_then_gone_and_seeded_rates_repeat() {
         let mut state = FaultState::default();
-        state.add(Fault::next("run_query", 2, FaultKind::Status { status: 503 }));
+        state.add(Fault::next(
+            "run_query",
+            2,
+            FaultKind::Status { status: 503 },
+        ));
         state.add(Fault::always("*", FaultKind::Latency { ms: 5 }));
         assert_eq!(state.decide("login"), (Duration::from_millis(5), None));
         assert_eq!(state.decide("run_query").1, Some(Action::Status(503)));
@@ -183,8 +196,17 @@ mod tests {
         assert_eq!(state.list().len(), 1);
         let pattern = |seed| {
             let mut s = FaultState::default();
-            s.add(Fault::always("*", FaultKind::ErrorRate { rate: 0.5, status: 500, seed }));
-            (0..32).map(|_| s.decide("x").1.is_some()).collect::<Vec<_>>()
+            s.add(Fault::always(
+                "*",
+                FaultKind::ErrorRate {
+                    rate: 0.5,
+                    status: 500,
+                    seed,
+                },
+            ));
+            (0..32)
+                .map(|_| s.decide("x").1.is_some())
+                .collect::<Vec<_>>()
         };
         assert_eq!(pattern(42), pattern(42));
         let hits = pattern(42).iter().filter(|h| **h).count();

@@ -11,7 +11,10 @@ use crate::model::{Cell, DimType, FieldDef, FieldKind, Val};
 pub(crate) enum Matcher {
     /// Empty expression: Looker ignores the filter.
     Any,
-    Text { include: Vec<TextTerm>, exclude: Vec<TextTerm> },
+    Text {
+        include: Vec<TextTerm>,
+        exclude: Vec<TextTerm>,
+    },
     Number(Vec<NumTerm>),
     Dates(Vec<DateTerm>),
 }
@@ -29,7 +32,12 @@ pub(crate) enum NumTerm {
     Null,
     NotNull,
     Cmp(&'static str, f64),
-    Range { low: f64, low_inclusive: bool, high: f64, high_inclusive: bool },
+    Range {
+        low: f64,
+        low_inclusive: bool,
+        high: f64,
+        high_inclusive: bool,
+    },
 }
 
 #[derive(Debug)]
@@ -47,19 +55,32 @@ impl Matcher {
         if expr.is_empty() {
             return Ok(Matcher::Any);
         }
-        let invalid = || format!("Invalid filter expression {expr:?} for field {}", field.name);
+        let invalid = || {
+            format!(
+                "Invalid filter expression {expr:?} for field {}",
+                field.name
+            )
+        };
         match &field.kind {
-            FieldKind::Dimension { dim: DimType::Time { .. }, .. } => {
-                split_terms(expr)
-                    .iter()
-                    .map(|t| parse_date_term(t, today).ok_or_else(invalid))
-                    .collect::<Result<_, _>>()
-                    .map(Matcher::Dates)
-            }
-            FieldKind::Measure { .. } | FieldKind::Dimension { dim: DimType::Number, .. } => {
-                parse_number_terms(expr).map(Matcher::Number).ok_or_else(invalid)
-            }
-            FieldKind::Dimension { dim: DimType::String, .. } => {
+            FieldKind::Dimension {
+                dim: DimType::Time { .. },
+                ..
+            } => split_terms(expr)
+                .iter()
+                .map(|t| parse_date_term(t, today).ok_or_else(invalid))
+                .collect::<Result<_, _>>()
+                .map(Matcher::Dates),
+            FieldKind::Measure { .. }
+            | FieldKind::Dimension {
+                dim: DimType::Number,
+                ..
+            } => parse_number_terms(expr)
+                .map(Matcher::Number)
+                .ok_or_else(invalid),
+            FieldKind::Dimension {
+                dim: DimType::String,
+                ..
+            } => {
                 let (mut include, mut exclude) = (Vec::new(), Vec::new());
                 for term in split_terms(expr) {
                     let (negated, body) = match term.strip_prefix('-') {
@@ -72,7 +93,11 @@ impl Matcher {
                         b if b.contains('%') || b.contains('_') => TextTerm::Like(b.to_string()),
                         b => TextTerm::Equals(b.to_string()),
                     };
-                    if negated { exclude.push(parsed) } else { include.push(parsed) }
+                    if negated {
+                        exclude.push(parsed)
+                    } else {
+                        include.push(parsed)
+                    }
                 }
                 Ok(Matcher::Text { include, exclude })
             }
@@ -83,7 +108,9 @@ impl Matcher {
     pub(crate) fn matches_row(&self, field: &FieldDef, row: &[Cell]) -> bool {
         match self {
             Matcher::Dates(terms) => {
-                let FieldKind::Dimension { column, .. } = &field.kind else { return false };
+                let FieldKind::Dimension { column, .. } = &field.kind else {
+                    return false;
+                };
                 let day = match &row[*column] {
                     Cell::Day(d) => Some(*d),
                     _ => None,
@@ -91,9 +118,8 @@ impl Matcher {
                 terms.iter().any(|t| match t {
                     DateTerm::Null => day.is_none(),
                     DateTerm::NotNull => day.is_some(),
-                    DateTerm::Range(lo, hi) => day.is_some_and(|d| {
-                        lo.is_none_or(|lo| d >= lo) && hi.is_none_or(|hi| d < hi)
-                    }),
+                    DateTerm::Range(lo, hi) => day
+                        .is_some_and(|d| lo.is_none_or(|lo| d >= lo) && hi.is_none_or(|hi| d < hi)),
                 })
             }
             _ => self.matches_val(&field.dimension_value(row)),
@@ -117,8 +143,9 @@ impl Matcher {
             }
             Matcher::Number(terms) => {
                 let n = value.as_f64();
-                let (negated, positive): (Vec<&NumTerm>, Vec<&NumTerm>) =
-                    terms.iter().partition(|t| matches!(t, NumTerm::Cmp("!=", _)));
+                let (negated, positive): (Vec<&NumTerm>, Vec<&NumTerm>) = terms
+                    .iter()
+                    .partition(|t| matches!(t, NumTerm::Cmp("!=", _)));
                 let hit = |t: &&NumTerm| match (t, n) {
                     (NumTerm::Null, n) => n.is_none(),
                     (NumTerm::NotNull, n) => n.is_some(),
@@ -131,9 +158,21 @@ impl Matcher {
                         "<" => n < *x,
                         _ => n <= *x,
                     },
-                    (NumTerm::Range { low, low_inclusive, high, high_inclusive }, Some(n)) => {
+                    (
+                        NumTerm::Range {
+                            low,
+                            low_inclusive,
+                            high,
+                            high_inclusive,
+                        },
+                        Some(n),
+                    ) => {
                         (if *low_inclusive { n >= *low } else { n > *low })
-                            && (if *high_inclusive { n <= *high } else { n < *high })
+                            && (if *high_inclusive {
+                                n <= *high
+                            } else {
+                                n < *high
+                            })
                     }
                 };
                 (positive.is_empty() || positive.iter().any(hit)) && negated.iter().all(hit)
@@ -169,7 +208,11 @@ fn split_terms(expr: &str) -> Vec<String> {
         }
     }
     terms.push(current);
-    terms.into_iter().map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect()
+    terms
+        .into_iter()
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .collect()
 }
 
 fn parse_number_terms(expr: &str) -> Option<Vec<NumTerm>> {
@@ -186,7 +229,10 @@ fn parse_number_terms(expr: &str) -> Option<Vec<NumTerm>> {
                 high: high.trim().parse().ok()?,
                 high_inclusive: close == "]",
             });
-            rest = rest[end + 1..].trim_start().trim_start_matches(',').trim_start();
+            rest = rest[end + 1..]
+                .trim_start()
+                .trim_start_matches(',')
+                .trim_start();
             continue;
         }
         let (term, tail) = rest.split_once(',').unwrap_or((rest, ""));
@@ -220,7 +266,12 @@ fn parse_date_term(term: &str, today: Date) -> Option<DateTerm> {
     match lower.as_str() {
         "null" => return Some(DateTerm::Null),
         "not null" => return Some(DateTerm::NotNull),
-        "today" => return Some(DateTerm::Range(Some(today), Some(Date::from_days(today.days() + 1)))),
+        "today" => {
+            return Some(DateTerm::Range(
+                Some(today),
+                Some(Date::from_days(today.days() + 1)),
+            ));
+        }
         _ => {}
     }
     if let Some((a, b)) = lower.split_once(" to ") {
@@ -244,12 +295,14 @@ fn parse_date_term(term: &str, today: Date) -> Option<DateTerm> {
     }
     // "6 months": the current month and the five before it, through today.
     let mut words = lower.split_whitespace();
-    if let (Some(n), Some(unit), None) = (words.next(), words.next(), words.next()) {
-        if let Ok(n) = n.parse::<i32>() {
-            let unit = unit.trim_end_matches('s');
-            let (start, _) = current_unit(unit, today, -(n - 1))?;
-            return Some(DateTerm::Range(Some(start), Some(Date::from_days(today.days() + 1))));
-        }
+    if let (Some(n), Some(unit), None) = (words.next(), words.next(), words.next())
+        && let Ok(n) = n.parse::<i32>()
+    {
+        let (start, _) = current_unit(unit.trim_end_matches('s'), today, -(n - 1))?;
+        return Some(DateTerm::Range(
+            Some(start),
+            Some(Date::from_days(today.days() + 1)),
+        ));
     }
     let (start, end) = period(&lower, today)?;
     Some(DateTerm::Range(Some(start), Some(end)))
@@ -307,7 +360,10 @@ fn current_unit(unit: &str, today: Date, offset: i32) -> Option<(Date, Date)> {
             let d = Date::from_ymd(y, (m - 1) / 3 * 3 + 1, 1).add_months(3 * offset);
             Some((d, d.add_months(3)))
         }
-        "year" => Some((Date::from_ymd(y + offset, 1, 1), Date::from_ymd(y + offset + 1, 1, 1))),
+        "year" => Some((
+            Date::from_ymd(y + offset, 1, 1),
+            Date::from_ymd(y + offset + 1, 1, 1),
+        )),
         _ => None,
     }
 }

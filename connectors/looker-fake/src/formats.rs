@@ -15,8 +15,22 @@ pub(crate) const SUPPORTED: [&str; 5] = ["json_detail", "json", "csv", "txt", "s
 
 /// Formats Looker accepts that the fake does not produce (it answers 400 for them).
 pub(crate) const KNOWN: [&str; 16] = [
-    "json_detail", "json", "csv", "txt", "sql", "json_bi", "json_fe", "inline_json", "html", "md",
-    "xlsx", "gsxml", "odc", "png", "jpg", "jpeg",
+    "json_detail",
+    "json",
+    "csv",
+    "txt",
+    "sql",
+    "json_bi",
+    "json_fe",
+    "inline_json",
+    "html",
+    "md",
+    "xlsx",
+    "gsxml",
+    "odc",
+    "png",
+    "jpg",
+    "jpeg",
 ];
 
 pub(crate) fn check(format: &str) -> Result<(), ApiError> {
@@ -28,12 +42,20 @@ pub(crate) fn check(format: &str) -> Result<(), ApiError> {
             SUPPORTED.join(", ")
         )))
     } else {
-        Err(ApiError::BadRequest(format!("Unknown result format {format:?}")))
+        Err(ApiError::BadRequest(format!(
+            "Unknown result format {format:?}"
+        )))
     }
 }
 
 /// The result as a JSON value (for `json`/`json_detail`) or text; used by multi_results too.
-pub(crate) fn body(format: &str, exec: &Execution, from_cache: bool, query_id: &str, def: &QueryDef) -> Result<Body, ApiError> {
+pub(crate) fn body(
+    format: &str,
+    exec: &Execution,
+    from_cache: bool,
+    query_id: &str,
+    def: &QueryDef,
+) -> Result<Body, ApiError> {
     check(format)?;
     let result = &exec.result;
     Ok(match format {
@@ -54,7 +76,9 @@ pub(crate) fn body(format: &str, exec: &Execution, from_cache: bool, query_id: &
         },
         "sql" => Body::Text(result.sql.clone(), "text/plain; charset=utf-8"),
         "csv" | "txt" if result.error.is_some() => {
-            return Err(ApiError::BadRequest(result.error.clone().unwrap_or_default()));
+            return Err(ApiError::BadRequest(
+                result.error.clone().unwrap_or_default(),
+            ));
         }
         "csv" => Body::Text(delimited(result, ','), "text/csv; charset=utf-8"),
         _ => Body::Text(delimited(result, '\t'), "text/plain; charset=utf-8"),
@@ -81,7 +105,9 @@ impl IntoResponse for Body {
             Body::Json(v) => json_response(StatusCode::OK, &v),
             Body::Text(text, content_type) => {
                 let mut response = (StatusCode::OK, text).into_response();
-                response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
                 response
             }
         }
@@ -93,7 +119,14 @@ impl IntoResponse for Body {
 fn plain_json(result: &QueryResult) -> Value {
     let column = |values: &Vec<Val>, pivoted: bool| -> Value {
         if result.is_pivoted() && pivoted {
-            Value::Object(result.pivot_cols.iter().zip(values).map(|(c, v)| (c.key.clone(), v.to_json())).collect())
+            Value::Object(
+                result
+                    .pivot_cols
+                    .iter()
+                    .zip(values)
+                    .map(|(c, v)| (c.key.clone(), v.to_json()))
+                    .collect(),
+            )
         } else {
             values.first().map_or(Value::Null, Val::to_json)
         }
@@ -130,22 +163,49 @@ fn delimited(result: &QueryResult, sep: char) -> String {
         }
     };
     let pivot_suffixes: Vec<String> = if result.is_pivoted() {
-        result.pivot_cols.iter().map(|c| format!(" {}", if c.is_total { "Row Total".into() } else { c.key.clone() })).collect()
+        result
+            .pivot_cols
+            .iter()
+            .map(|c| {
+                format!(
+                    " {}",
+                    if c.is_total {
+                        "Row Total".into()
+                    } else {
+                        c.key.clone()
+                    }
+                )
+            })
+            .collect()
     } else {
         vec![String::new()]
     };
     let mut header: Vec<String> = result.dimensions.iter().map(|f| f.def.label()).collect();
     for m in &result.measures {
-        header.extend(pivot_suffixes.iter().map(|s| format!("{}{s}", m.def.label())));
+        header.extend(
+            pivot_suffixes
+                .iter()
+                .map(|s| format!("{}{s}", m.def.label())),
+        );
     }
     for c in &result.calcs {
         if c.pivoted {
-            header.extend(pivot_suffixes.iter().map(|s| format!("{}{s}", c.calc.label)));
+            header.extend(
+                pivot_suffixes
+                    .iter()
+                    .map(|s| format!("{}{s}", c.calc.label)),
+            );
         } else {
             header.push(c.calc.label.clone());
         }
     }
-    let mut lines = vec![header.into_iter().map(quote).collect::<Vec<_>>().join(&sep.to_string())];
+    let mut lines = vec![
+        header
+            .into_iter()
+            .map(quote)
+            .collect::<Vec<_>>()
+            .join(&sep.to_string()),
+    ];
     for row in &result.rows {
         let cells: Vec<String> = row
             .dims

@@ -21,13 +21,26 @@ pub(crate) struct RunInfo<'a> {
 pub(crate) fn render(result: &QueryResult, info: &RunInfo<'_>) -> Value {
     let mut out = Map::new();
     out.insert("id".into(), json!(info.query_id));
-    out.insert("status".into(), json!(if result.error.is_some() { "error" } else { "complete" }));
+    out.insert(
+        "status".into(),
+        json!(if result.error.is_some() {
+            "error"
+        } else {
+            "complete"
+        }),
+    );
     out.insert("from_cache".into(), json!(info.from_cache));
-    out.insert("result_source".into(), json!(if info.from_cache { "cache" } else { "query" }));
+    out.insert(
+        "result_source".into(),
+        json!(if info.from_cache { "cache" } else { "query" }),
+    );
     out.insert("expired".into(), json!(false));
     out.insert("ran_at".into(), json!(info.ran_at));
     out.insert("runtime".into(), json!(format!("{:.3}", info.runtime_secs)));
-    out.insert("timezone".into(), json!(info.query.query_timezone.as_deref().unwrap_or("UTC")));
+    out.insert(
+        "timezone".into(),
+        json!(info.query.query_timezone.as_deref().unwrap_or("UTC")),
+    );
     out.insert("sql".into(), json!(result.sql));
     out.insert("sql_explain".into(), Value::Null);
     out.insert("supports_pivot_in_db".into(), json!(true));
@@ -38,8 +51,14 @@ pub(crate) fn render(result: &QueryResult, info: &RunInfo<'_>) -> Value {
         "explore".into(),
         json!({"name": info.query.view, "label": info.explore_label, "description": Value::Null}),
     );
-    out.insert("applied_filters".into(), applied_filters(result, info.query));
-    out.insert("applied_filter_expression".into(), json!(info.query.filter_expression));
+    out.insert(
+        "applied_filters".into(),
+        applied_filters(result, info.query),
+    );
+    out.insert(
+        "applied_filter_expression".into(),
+        json!(info.query.filter_expression),
+    );
     out.insert("always_filter".into(), json!([]));
     out.insert("fill_fields".into(), json!(info.query.fill_fields));
     out.insert("has_totals".into(), json!(result.totals.is_some()));
@@ -80,7 +99,10 @@ pub(crate) fn render(result: &QueryResult, info: &RunInfo<'_>) -> Value {
     if let Some(totals) = &result.totals {
         let mut row = Map::new();
         for (field, values) in result.measures.iter().zip(totals) {
-            row.insert(field.def.name.clone(), measure_cells(result, values, field.def.value_format.as_deref(), true));
+            row.insert(
+                field.def.name.clone(),
+                measure_cells(result, values, field.def.value_format.as_deref(), true),
+            );
         }
         out.insert("totals_data".into(), Value::Object(row));
     }
@@ -88,7 +110,12 @@ pub(crate) fn render(result: &QueryResult, info: &RunInfo<'_>) -> Value {
 }
 
 fn applied_filters(result: &QueryResult, query: &QueryDef) -> Value {
-    let all: Vec<&ResultField> = result.dimensions.iter().chain(&result.measures).chain(&result.pivots).collect();
+    let all: Vec<&ResultField> = result
+        .dimensions
+        .iter()
+        .chain(&result.measures)
+        .chain(&result.pivots)
+        .collect();
     let mut out = Map::new();
     for (name, expr) in &query.filters {
         let field = all
@@ -104,14 +131,22 @@ fn applied_filters(result: &QueryResult, query: &QueryDef) -> Value {
 pub(crate) fn cell(value: &Val, format: Option<&str>) -> Value {
     let mut cell = Map::new();
     cell.insert("value".into(), value.to_json());
-    if let (Some(format), Some(n)) = (format, value.as_f64().filter(|_| matches!(value, Val::Num(_)))) {
+    if let (Some(format), Some(n)) = (
+        format,
+        value.as_f64().filter(|_| matches!(value, Val::Num(_))),
+    ) {
         cell.insert("rendered".into(), json!(value_format::render(format, n)));
     }
     Value::Object(cell)
 }
 
 /// One measure (or table calculation) column of a row: a cell, or `{pivot_key: cell}`.
-fn measure_cells(result: &QueryResult, values: &[Val], format: Option<&str>, pivoted: bool) -> Value {
+fn measure_cells(
+    result: &QueryResult,
+    values: &[Val],
+    format: Option<&str>,
+    pivoted: bool,
+) -> Value {
     if !(result.is_pivoted() && pivoted) {
         return cell(values.first().unwrap_or(&Val::Null), format);
     }
@@ -129,15 +164,26 @@ fn data_json(result: &QueryResult) -> Value {
         .map(|row| {
             let mut out = Map::new();
             for (field, value) in result.dimensions.iter().zip(&row.dims) {
-                out.insert(field.def.name.clone(), cell(value, field.def.value_format.as_deref()));
+                out.insert(
+                    field.def.name.clone(),
+                    cell(value, field.def.value_format.as_deref()),
+                );
             }
             for (field, values) in result.measures.iter().zip(&row.measures) {
-                out.insert(field.def.name.clone(), measure_cells(result, values, field.def.value_format.as_deref(), true));
+                out.insert(
+                    field.def.name.clone(),
+                    measure_cells(result, values, field.def.value_format.as_deref(), true),
+                );
             }
             for (calc, values) in result.calcs.iter().zip(&row.calcs) {
                 out.insert(
                     calc.calc.name.clone(),
-                    measure_cells(result, values, calc.calc.value_format.as_deref(), calc.pivoted),
+                    measure_cells(
+                        result,
+                        values,
+                        calc.calc.value_format.as_deref(),
+                        calc.pivoted,
+                    ),
                 );
             }
             Value::Object(out)
@@ -169,7 +215,12 @@ fn pivots_json(result: &QueryResult) -> Value {
                 labels.insert(field.def.name.clone(), json!(value.key_text()));
                 metadata.insert(field.def.name.clone(), json!({"value": value.to_json()}));
             }
-            let label = col.values.iter().map(|v| title_case(&v.key_text())).collect::<Vec<_>>().join(", ");
+            let label = col
+                .values
+                .iter()
+                .map(|v| title_case(&v.key_text()))
+                .collect::<Vec<_>>()
+                .join(", ");
             json!({"key": col.key, "data": data, "sort_values": data.clone(), "is_total": false,
                    "labels": labels, "label": label, "metadata": metadata})
         })
@@ -203,14 +254,22 @@ fn field_json(field: &ResultField, explore: &str, is_pivot: bool) -> Value {
     let def: &FieldDef = &field.def;
     let measure = def.is_measure();
     let (group, interval, group_label, variant) = match &def.kind {
-        FieldKind::Dimension { dim: DimType::Time { group, timeframe }, .. } => {
+        FieldKind::Dimension {
+            dim: DimType::Time { group, timeframe },
+            ..
+        } => {
             let (name, count) = timeframe.interval();
             let mut variant = timeframe.suffix().to_string();
             variant[..1].make_ascii_uppercase();
             // Looker labels a dimension group "<Label> Date" whatever the timeframe.
             let base = def.label_short.trim_end_matches(&format!(" {variant}"));
             let group_label = format!("{base} Date");
-            (Some(group.clone()), Some(json!({"name": name, "count": count})), Some(group_label), variant)
+            (
+                Some(group.clone()),
+                Some(json!({"name": name, "count": count})),
+                Some(group_label),
+                variant,
+            )
         }
         _ => (None, None, None, def.label_short.clone()),
     };

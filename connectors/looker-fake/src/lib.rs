@@ -99,10 +99,17 @@ pub struct FakeLooker {
 
 impl FakeLooker {
     /// Serves on `listener` until [`FakeLooker::shutdown`] (or drop of the runtime).
-    pub async fn start(config: FakeLookerConfig, listener: TcpListener) -> std::io::Result<FakeLooker> {
+    pub async fn start(
+        config: FakeLookerConfig,
+        listener: TcpListener,
+    ) -> std::io::Result<FakeLooker> {
         let addr = listener.local_addr()?;
         let base_url = format!("http://{addr}");
-        let catalog = if config.demo { demo::demo_catalog() } else { demo::empty_catalog() };
+        let catalog = if config.demo {
+            demo::demo_catalog()
+        } else {
+            demo::empty_catalog()
+        };
         let shared = Arc::new(state::Shared {
             base_url: base_url.clone(),
             demo: config.demo,
@@ -123,7 +130,13 @@ impl FakeLooker {
         let (shutdown, shutdown_rx) = watch::channel(false);
         let router = routes::router(shared.clone());
         let task = tokio::spawn(server::serve(listener, router, shutdown_rx));
-        Ok(FakeLooker { addr, base_url, control: Control::new(shared), shutdown, task })
+        Ok(FakeLooker {
+            addr,
+            base_url,
+            control: Control::new(shared),
+            shutdown,
+            task,
+        })
     }
 
     /// The bound address.

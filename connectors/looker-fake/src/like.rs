@@ -52,7 +52,10 @@ mod tests {
         assert!(like_ci("D_m%", "Damage"));
         assert!(like_ci("D_m%", "dump"));
         assert!(like_ci("revenue overview", "Revenue Overview"));
-        assert!(!like_ci("revenue", "Revenue Overview"), "no wildcard means whole string");
+        assert!(
+            !like_ci("revenue", "Revenue Overview"),
+            "no wildcard means whole string"
+        );
         assert!(like_ci("%revenue%", "Quarterly Revenue by Region"));
         assert!(like_ci("%", ""));
         assert!(!like_ci("_", ""));

@@ -17,7 +17,9 @@ impl Val {
     pub(crate) fn to_json(&self) -> serde_json::Value {
         match self {
             Val::Null => serde_json::Value::Null,
-            Val::Num(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => serde_json::Value::from(*n as i64),
+            Val::Num(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => {
+                serde_json::Value::from(*n as i64)
+            }
             Val::Num(n) => serde_json::Number::from_f64(*n)
                 .map(serde_json::Value::Number)
                 .unwrap_or(serde_json::Value::Null),
@@ -151,7 +153,10 @@ pub(crate) enum DimType {
     String,
     Number,
     /// One timeframe of a dimension group (`orders.created` → `orders.created_month`).
-    Time { group: String, timeframe: Timeframe },
+    Time {
+        group: String,
+        timeframe: Timeframe,
+    },
 }
 
 /// How a measure aggregates table columns. `Count` sums a pre-counted column, because the demo
@@ -201,7 +206,10 @@ impl FieldDef {
 
     pub(crate) fn timeframe(&self) -> Option<Timeframe> {
         match &self.kind {
-            FieldKind::Dimension { dim: DimType::Time { timeframe, .. }, .. } => Some(*timeframe),
+            FieldKind::Dimension {
+                dim: DimType::Time { timeframe, .. },
+                ..
+            } => Some(*timeframe),
             _ => None,
         }
     }
@@ -209,9 +217,18 @@ impl FieldDef {
     pub(crate) fn looker_type(&self) -> String {
         match &self.kind {
             FieldKind::Measure { looker_type, .. } => (*looker_type).to_string(),
-            FieldKind::Dimension { dim: DimType::String, .. } => "string".into(),
-            FieldKind::Dimension { dim: DimType::Number, .. } => "number".into(),
-            FieldKind::Dimension { dim: DimType::Time { timeframe, .. }, .. } => {
+            FieldKind::Dimension {
+                dim: DimType::String,
+                ..
+            } => "string".into(),
+            FieldKind::Dimension {
+                dim: DimType::Number,
+                ..
+            } => "number".into(),
+            FieldKind::Dimension {
+                dim: DimType::Time { timeframe, .. },
+                ..
+            } => {
                 format!("date_{}", timeframe.suffix())
             }
         }
@@ -220,11 +237,18 @@ impl FieldDef {
     pub(crate) fn is_numeric(&self) -> bool {
         match &self.kind {
             FieldKind::Measure { .. } => true,
-            FieldKind::Dimension { dim: DimType::Number, .. } => true,
-            FieldKind::Dimension { dim: DimType::Time { timeframe, .. }, .. } => {
-                *timeframe == Timeframe::Year
-            }
-            FieldKind::Dimension { dim: DimType::String, .. } => false,
+            FieldKind::Dimension {
+                dim: DimType::Number,
+                ..
+            } => true,
+            FieldKind::Dimension {
+                dim: DimType::Time { timeframe, .. },
+                ..
+            } => *timeframe == Timeframe::Year,
+            FieldKind::Dimension {
+                dim: DimType::String,
+                ..
+            } => false,
         }
     }
 
@@ -271,7 +295,11 @@ pub(crate) struct ExploreBuilder {
 
 impl ExploreBuilder {
     pub(crate) fn new(view: &str, view_label: &str) -> Self {
-        ExploreBuilder { view: view.into(), view_label: view_label.into(), fields: Vec::new() }
+        ExploreBuilder {
+            view: view.into(),
+            view_label: view_label.into(),
+            fields: Vec::new(),
+        }
     }
 
     /// Switch to a joined view: later fields belong to it.
@@ -295,12 +323,28 @@ impl ExploreBuilder {
     }
 
     pub(crate) fn string(mut self, name: &str, label: &str, column: usize) -> Self {
-        self.push(name, label, FieldKind::Dimension { column, dim: DimType::String }, None);
+        self.push(
+            name,
+            label,
+            FieldKind::Dimension {
+                column,
+                dim: DimType::String,
+            },
+            None,
+        );
         self
     }
 
     pub(crate) fn number(mut self, name: &str, label: &str, column: usize) -> Self {
-        self.push(name, label, FieldKind::Dimension { column, dim: DimType::Number }, None);
+        self.push(
+            name,
+            label,
+            FieldKind::Dimension {
+                column,
+                dim: DimType::Number,
+            },
+            None,
+        );
         self
     }
 
@@ -324,7 +368,10 @@ impl ExploreBuilder {
             let suffix = timeframe.suffix();
             let mut title = suffix.to_string();
             title[..1].make_ascii_uppercase();
-            let dim = DimType::Time { group: format!("{}.{}", self.view, group), timeframe };
+            let dim = DimType::Time {
+                group: format!("{}.{}", self.view, group),
+                timeframe,
+            };
             self.push(
                 &format!("{group}_{suffix}"),
                 &format!("{label} {title}"),

@@ -16,7 +16,11 @@ impl Params {
     }
 
     pub(crate) fn get(&self, key: &str) -> Option<&str> {
-        self.0.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     pub(crate) fn bool(&self, key: &str) -> Result<Option<bool>, ApiError> {
@@ -24,18 +28,20 @@ impl Params {
             None | Some("") => Ok(None),
             Some("true") => Ok(Some(true)),
             Some("false") => Ok(Some(false)),
-            Some(other) => Err(ApiError::BadRequest(format!("{key} must be true or false, got {other:?}"))),
+            Some(other) => Err(ApiError::BadRequest(format!(
+                "{key} must be true or false, got {other:?}"
+            ))),
         }
     }
 
     pub(crate) fn int(&self, key: &str) -> Result<Option<i64>, ApiError> {
         match self.get(key) {
             None | Some("") => Ok(None),
-            Some(v) => v
-                .trim()
-                .parse()
-                .map(Some)
-                .map_err(|_| ApiError::BadRequest(format!("{key} must be an integer, got {v:?}"))),
+            Some(v) => {
+                v.trim().parse().map(Some).map_err(|_| {
+                    ApiError::BadRequest(format!("{key} must be an integer, got {v:?}"))
+                })
+            }
         }
     }
 
@@ -53,7 +59,12 @@ impl Params {
     pub(crate) fn fields(&self) -> Option<Vec<String>> {
         self.get("fields")
             .filter(|f| !f.trim().is_empty())
-            .map(|f| f.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+            .map(|f| {
+                f.split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
     }
 }
 
@@ -61,8 +72,17 @@ impl Params {
 pub(crate) fn project(value: Value, fields: Option<&[String]>) -> Value {
     let Some(fields) = fields else { return value };
     match value {
-        Value::Array(items) => Value::Array(items.into_iter().map(|v| project(v, Some(fields))).collect()),
-        Value::Object(map) => Value::Object(map.into_iter().filter(|(k, _)| fields.contains(k)).collect()),
+        Value::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .map(|v| project(v, Some(fields)))
+                .collect(),
+        ),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(k, _)| fields.contains(k))
+                .collect(),
+        ),
         other => other,
     }
 }

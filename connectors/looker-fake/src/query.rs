@@ -42,18 +42,30 @@ impl QueryDef {
     pub(crate) fn from_json(body: &Value) -> Result<QueryDef, Vec<FieldError>> {
         let mut errors = Vec::new();
         let Some(obj) = body.as_object() else {
-            return Err(vec![FieldError::new("body", "invalid", "Query must be a JSON object")]);
+            return Err(vec![FieldError::new(
+                "body",
+                "invalid",
+                "Query must be a JSON object",
+            )]);
         };
         let mut string = |key: &str, required: bool| -> Option<String> {
             match obj.get(key) {
                 None | Some(Value::Null) => {
                     if required {
-                        errors.push(FieldError::new(key, "missing_field", "This field is required."));
+                        errors.push(FieldError::new(
+                            key,
+                            "missing_field",
+                            "This field is required.",
+                        ));
                     }
                     None
                 }
                 Some(Value::String(s)) if required && s.is_empty() => {
-                    errors.push(FieldError::new(key, "missing_field", "This field is required."));
+                    errors.push(FieldError::new(
+                        key,
+                        "missing_field",
+                        "This field is required.",
+                    ));
                     None
                 }
                 Some(Value::String(s)) => Some(s.clone()),
@@ -77,11 +89,16 @@ impl QueryDef {
         let mut list = |key: &str| -> Vec<String> {
             match obj.get(key) {
                 None | Some(Value::Null) => Vec::new(),
-                Some(Value::Array(items)) if items.iter().all(Value::is_string) => {
-                    items.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()
-                }
+                Some(Value::Array(items)) if items.iter().all(Value::is_string) => items
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect(),
                 Some(_) => {
-                    errors.push(FieldError::new(key, "invalid", "Must be an array of strings."));
+                    errors.push(FieldError::new(
+                        key,
+                        "invalid",
+                        "Must be an array of strings.",
+                    ));
                     Vec::new()
                 }
             }
@@ -104,7 +121,11 @@ impl QueryDef {
                             filters.insert(k.clone(), n.to_string());
                         }
                         Value::Null => {}
-                        _ => errors.push(FieldError::new("filters", "invalid", "Filter values must be strings.")),
+                        _ => errors.push(FieldError::new(
+                            "filters",
+                            "invalid",
+                            "Filter values must be strings.",
+                        )),
                     }
                 }
             }
@@ -187,7 +208,9 @@ impl QueryDef {
     }
 
     pub(crate) fn has_table_calculations(&self) -> bool {
-        self.dynamic_fields.as_deref().is_some_and(|d| d.contains("table_calculation"))
+        self.dynamic_fields
+            .as_deref()
+            .is_some_and(|d| d.contains("table_calculation"))
     }
 
     /// The relative explore URL Looker puts in `Query.url`.
@@ -272,11 +295,16 @@ mod tests {
 
     #[test]
     fn parses_and_validates() {
-        let q = QueryDef::from_json(&json!({"model": "m", "view": "v", "fields": ["a.b"], "limit": 10,
-            "filters": {"a.c": "x"}, "vis_config": {"type": "table"}}))
+        let q = QueryDef::from_json(
+            &json!({"model": "m", "view": "v", "fields": ["a.b"], "limit": 10,
+            "filters": {"a.c": "x"}, "vis_config": {"type": "table"}}),
+        )
         .unwrap();
         assert_eq!(q.limit.as_deref(), Some("10"));
-        let other = QueryDef { vis_config: None, ..q.clone() };
+        let other = QueryDef {
+            vis_config: None,
+            ..q.clone()
+        };
         assert_eq!(q.data_key(), other.data_key());
         assert_ne!(q.identity_key(), other.identity_key());
         let errs = QueryDef::from_json(&json!({"view": "v", "fields": "x"})).unwrap_err();

@@ -67,7 +67,11 @@ impl QueryResult {
     }
 
     fn failed(sql: String, message: String) -> QueryResult {
-        QueryResult { sql, error: Some(message), ..QueryResult::default() }
+        QueryResult {
+            sql,
+            error: Some(message),
+            ..QueryResult::default()
+        }
     }
 }
 
@@ -94,14 +98,25 @@ pub(crate) fn run(explore: &Explore, def: &QueryDef, options: RunOptions) -> Que
     }
 }
 
-fn run_inner(explore: &Explore, def: &QueryDef, options: RunOptions) -> Result<QueryResult, String> {
+fn run_inner(
+    explore: &Explore,
+    def: &QueryDef,
+    options: RunOptions,
+) -> Result<QueryResult, String> {
     let calcs = table_calcs::parse_dynamic_fields(def.dynamic_fields.as_deref().unwrap_or(""))?;
     let resolve = |name: &str| {
-        explore
-            .field(name)
-            .ok_or_else(|| format!("Unknown or inaccessible field \"{name}\" referenced in \"{}\"", explore.name))
+        explore.field(name).ok_or_else(|| {
+            format!(
+                "Unknown or inaccessible field \"{name}\" referenced in \"{}\"",
+                explore.name
+            )
+        })
     };
-    let pivot_defs: Vec<&FieldDef> = def.pivots.iter().map(|p| resolve(p)).collect::<Result<_, _>>()?;
+    let pivot_defs: Vec<&FieldDef> = def
+        .pivots
+        .iter()
+        .map(|p| resolve(p))
+        .collect::<Result<_, _>>()?;
     if let Some(m) = pivot_defs.iter().find(|f| f.is_measure()) {
         return Err(format!("Measures cannot be pivoted: {}", m.name));
     }
@@ -111,14 +126,22 @@ fn run_inner(explore: &Explore, def: &QueryDef, options: RunOptions) -> Result<Q
             continue;
         }
         let field = resolve(name)?;
-        if field.is_measure() { measures.push(field) } else { dims.push(field) }
+        if field.is_measure() {
+            measures.push(field)
+        } else {
+            dims.push(field)
+        }
     }
     let (mut dim_filters, mut measure_filters) = (Vec::new(), Vec::new());
     for (name, expr) in &def.filters {
         let field = resolve(name)?;
         let matcher = Matcher::parse(field, expr, options.today)?;
         let filter = Filter { field, matcher };
-        if field.is_measure() { measure_filters.push(filter) } else { dim_filters.push(filter) }
+        if field.is_measure() {
+            measure_filters.push(filter)
+        } else {
+            dim_filters.push(filter)
+        }
     }
     let pivoted = !pivot_defs.is_empty();
     let row_totals = pivoted && def.row_total.as_deref().is_some_and(|r| !r.is_empty());
@@ -137,13 +160,22 @@ fn run_inner(explore: &Explore, def: &QueryDef, options: RunOptions) -> Result<Q
     let mut by_col: HashMap<Vec<Val>, Vec<Acc>> = HashMap::new();
     let mut grand = new_accs();
     for row in &explore.rows {
-        if !dim_filters.iter().all(|f| f.matcher.matches_row(f.field, row)) {
+        if !dim_filters
+            .iter()
+            .all(|f| f.matcher.matches_row(f.field, row))
+        {
             continue;
         }
         let rk: Vec<Val> = dims.iter().map(|d| d.dimension_value(row)).collect();
         let pk: Vec<Val> = pivot_defs.iter().map(|d| d.dimension_value(row)).collect();
-        let add = |accs: &mut Vec<Acc>| accs.iter_mut().zip(&aggs).for_each(|(acc, agg)| acc.add(agg, row));
-        add(cells.entry((rk.clone(), pk.clone())).or_insert_with(new_accs));
+        let add = |accs: &mut Vec<Acc>| {
+            accs.iter_mut()
+                .zip(&aggs)
+                .for_each(|(acc, agg)| acc.add(agg, row))
+        };
+        add(cells
+            .entry((rk.clone(), pk.clone()))
+            .or_insert_with(new_accs));
         if row_totals {
             add(by_row.entry(rk).or_insert_with(new_accs));
         }
@@ -152,9 +184,13 @@ fn run_inner(explore: &Explore, def: &QueryDef, options: RunOptions) -> Result<Q
             add(&mut grand);
         }
     }
-    let finish = |accs: &Vec<Acc>| -> Vec<Val> { accs.iter().zip(&aggs).map(|(a, g)| a.finish(g)).collect() };
-    let mut cell_values: HashMap<(Vec<Val>, Vec<Val>), Vec<Val>> =
-        cells.iter().map(|(k, accs)| (k.clone(), finish(accs))).collect();
+    let finish = |accs: &Vec<Acc>| -> Vec<Val> {
+        accs.iter().zip(&aggs).map(|(a, g)| a.finish(g)).collect()
+    };
+    let mut cell_values: HashMap<(Vec<Val>, Vec<Val>), Vec<Val>> = cells
+        .iter()
+        .map(|(k, accs)| (k.clone(), finish(accs)))
+        .collect();
     // HAVING: measure filters drop the groups (cells) they reject.
     if !measure_filters.is_empty() {
         cell_values.retain(|_, values| {
@@ -184,19 +220,31 @@ fn run_inner(explore: &Explore, def: &QueryDef, options: RunOptions) -> Result<Q
         }
         std::cmp::Ordering::Equal
     });
-    let column_limit = def.column_limit.as_deref().and_then(|c| c.parse().ok()).unwrap_or(DEFAULT_COLUMN_LIMIT);
+    let column_limit = def
+        .column_limit
+        .as_deref()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(DEFAULT_COLUMN_LIMIT);
     pivot_keys.truncate(column_limit);
     let mut pivot_cols: Vec<PivotCol> = if pivoted {
         pivot_keys
             .iter()
             .map(|pk| PivotCol {
-                key: pk.iter().map(pivot_key_part).collect::<Vec<_>>().join(PIVOT_KEY_SEPARATOR),
+                key: pk
+                    .iter()
+                    .map(pivot_key_part)
+                    .collect::<Vec<_>>()
+                    .join(PIVOT_KEY_SEPARATOR),
                 values: pk.clone(),
                 is_total: false,
             })
             .collect()
     } else {
-        vec![PivotCol { key: String::new(), values: Vec::new(), is_total: false }]
+        vec![PivotCol {
+            key: String::new(),
+            values: Vec::new(),
+            is_total: false,
+        }]
     };
 
     let row_keys: Vec<Vec<Val>> = {
@@ -209,7 +257,11 @@ fn run_inner(explore: &Explore, def: &QueryDef, options: RunOptions) -> Result<Q
         }
         // A fixed starting order keeps ties in the requested sort deterministic.
         keys.sort_by(|a: &Vec<Val>, b: &Vec<Val>| {
-            a.iter().zip(b).map(|(x, y)| x.compare(y)).find(|o| o.is_ne()).unwrap_or(std::cmp::Ordering::Equal)
+            a.iter()
+                .zip(b)
+                .map(|(x, y)| x.compare(y))
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal)
         });
         keys
     };
@@ -228,16 +280,29 @@ fn run_inner(explore: &Explore, def: &QueryDef, options: RunOptions) -> Result<Q
                         })
                         .collect();
                     if row_totals {
-                        values.push(by_row.get(&rk).map(|a| finish(a)[mi].clone()).unwrap_or(Val::Null));
+                        values.push(
+                            by_row
+                                .get(&rk)
+                                .map(|a| finish(a)[mi].clone())
+                                .unwrap_or(Val::Null),
+                        );
                     }
                     values
                 })
                 .collect();
-            ResultRow { dims: rk, measures: measures_cells, calcs: Vec::new() }
+            ResultRow {
+                dims: rk,
+                measures: measures_cells,
+                calcs: Vec::new(),
+            }
         })
         .collect();
     if row_totals {
-        pivot_cols.push(PivotCol { key: ROW_TOTAL_KEY.into(), values: Vec::new(), is_total: true });
+        pivot_cols.push(PivotCol {
+            key: ROW_TOTAL_KEY.into(),
+            values: Vec::new(),
+            is_total: true,
+        });
     }
 
     // Table calculations run after the query, like Looker's front end does, but sorting on one
@@ -246,10 +311,18 @@ fn run_inner(explore: &Explore, def: &QueryDef, options: RunOptions) -> Result<Q
     for calc in &calcs {
         let refs = calc.references();
         let is_measure = refs.iter().any(|r| {
-            measures.iter().any(|m| &m.name == r) || calc_columns.iter().any(|c| &c.calc.name == r && c.is_measure)
+            measures.iter().any(|m| &m.name == r)
+                || calc_columns
+                    .iter()
+                    .any(|c| &c.calc.name == r && c.is_measure)
         });
         let calc_pivoted = pivoted && is_measure;
-        calc_columns.push(CalcColumn { calc: calc.clone(), is_measure, pivoted: calc_pivoted, sorted: None });
+        calc_columns.push(CalcColumn {
+            calc: calc.clone(),
+            is_measure,
+            pivoted: calc_pivoted,
+            sorted: None,
+        });
     }
     let ncols = pivot_cols.len();
     compute_calcs(&mut rows, &dims, &measures, &calc_columns, ncols);
@@ -267,7 +340,15 @@ fn run_inner(explore: &Explore, def: &QueryDef, options: RunOptions) -> Result<Q
         (0..measures.len())
             .map(|mi| {
                 let mut values: Vec<Val> = if pivoted {
-                    pivot_keys.iter().map(|pk| by_col.get(pk).map(|a| finish(a)[mi].clone()).unwrap_or(Val::Null)).collect()
+                    pivot_keys
+                        .iter()
+                        .map(|pk| {
+                            by_col
+                                .get(pk)
+                                .map(|a| finish(a)[mi].clone())
+                                .unwrap_or(Val::Null)
+                        })
+                        .collect()
                 } else {
                     vec![finish(&grand)[mi].clone()]
                 };
@@ -280,13 +361,22 @@ fn run_inner(explore: &Explore, def: &QueryDef, options: RunOptions) -> Result<Q
     });
 
     let sorted_of = |name: &str| {
-        sorts.iter().position(|s| s.field == name).map(|i| (i, sorts[i].desc))
+        sorts
+            .iter()
+            .position(|s| s.field == name)
+            .map(|i| (i, sorts[i].desc))
     };
     for column in &mut calc_columns {
         column.sorted = sorted_of(&column.calc.name);
     }
     let wrap = |fields: &[&FieldDef]| -> Vec<ResultField> {
-        fields.iter().map(|f| ResultField { def: (*f).clone(), sorted: sorted_of(&f.name) }).collect()
+        fields
+            .iter()
+            .map(|f| ResultField {
+                def: (*f).clone(),
+                sorted: sorted_of(&f.name),
+            })
+            .collect()
     };
     Ok(QueryResult {
         dimensions: wrap(&dims),
@@ -303,7 +393,11 @@ fn run_inner(explore: &Explore, def: &QueryDef, options: RunOptions) -> Result<Q
 }
 
 fn pivot_keys_or_empty(pivoted: bool, keys: &[Vec<Val>]) -> Vec<Vec<Val>> {
-    if pivoted { keys.to_vec() } else { vec![Vec::new()] }
+    if pivoted {
+        keys.to_vec()
+    } else {
+        vec![Vec::new()]
+    }
 }
 
 fn pivot_key_part(v: &Val) -> String {
@@ -358,17 +452,37 @@ fn parse_sorts(
         } else {
             continue;
         };
-        specs.push(SortSpec { field: field.to_string(), desc, pivot_index, target });
+        specs.push(SortSpec {
+            field: field.to_string(),
+            desc,
+            pivot_index,
+            target,
+        });
     }
     if specs.iter().all(|s| matches!(s.target, SortTarget::Pivot)) {
         // Looker's default: the first time dimension descending, else the first measure
         // descending, else the first dimension ascending.
         let default = if let Some(i) = dims.iter().position(|d| d.timeframe().is_some()) {
-            Some(SortSpec { field: dims[i].name.clone(), desc: true, pivot_index: 0, target: SortTarget::Dim(i) })
+            Some(SortSpec {
+                field: dims[i].name.clone(),
+                desc: true,
+                pivot_index: 0,
+                target: SortTarget::Dim(i),
+            })
         } else if !measures.is_empty() {
-            Some(SortSpec { field: measures[0].name.clone(), desc: true, pivot_index: 0, target: SortTarget::Measure(0) })
+            Some(SortSpec {
+                field: measures[0].name.clone(),
+                desc: true,
+                pivot_index: 0,
+                target: SortTarget::Measure(0),
+            })
         } else if !dims.is_empty() {
-            Some(SortSpec { field: dims[0].name.clone(), desc: false, pivot_index: 0, target: SortTarget::Dim(0) })
+            Some(SortSpec {
+                field: dims[0].name.clone(),
+                desc: false,
+                pivot_index: 0,
+                target: SortTarget::Dim(0),
+            })
         } else {
             None
         };
@@ -380,7 +494,13 @@ fn parse_sorts(
 fn sort_rows(rows: &mut [ResultRow], sorts: &[SortSpec], pivoted: bool) {
     let value = |row: &ResultRow, spec: &SortSpec| -> Val {
         let col = if pivoted { spec.pivot_index } else { 0 };
-        let pick = |cells: &Vec<Val>| cells.get(col).or(cells.first()).cloned().unwrap_or(Val::Null);
+        let pick = |cells: &Vec<Val>| {
+            cells
+                .get(col)
+                .or(cells.first())
+                .cloned()
+                .unwrap_or(Val::Null)
+        };
         match spec.target {
             SortTarget::Dim(i) => row.dims[i].clone(),
             SortTarget::Measure(i) => pick(&row.measures[i]),
@@ -409,8 +529,16 @@ struct RowsContext<'a> {
 
 impl CalcContext for RowsContext<'_> {
     fn value(&self, field: &str, row: usize, col: usize) -> Val {
-        let Some(r) = self.rows.get(row) else { return Val::Null };
-        let pick = |cells: &Vec<Val>| cells.get(col).or(cells.first()).cloned().unwrap_or(Val::Null);
+        let Some(r) = self.rows.get(row) else {
+            return Val::Null;
+        };
+        let pick = |cells: &Vec<Val>| {
+            cells
+                .get(col)
+                .or(cells.first())
+                .cloned()
+                .unwrap_or(Val::Null)
+        };
         if let Some(i) = self.dims.iter().position(|d| d.name == field) {
             return r.dims[i].clone();
         }
@@ -441,11 +569,19 @@ fn compute_calcs(
     for (ci, column) in calcs.iter().enumerate() {
         let cols = if column.pivoted { ncols } else { 1 };
         let values: Vec<Vec<Val>> = {
-            let ctx = RowsContext { rows, dims, measures, calcs: &calcs[..ci] };
+            let ctx = RowsContext {
+                rows,
+                dims,
+                measures,
+                calcs: &calcs[..ci],
+            };
             (0..rows.len())
                 .map(|r| {
                     (0..cols)
-                        .map(|c| table_calcs::eval(&column.calc.expr, &ctx, r, c).map_or(Val::Null, Val::Num))
+                        .map(|c| {
+                            table_calcs::eval(&column.calc.expr, &ctx, r, c)
+                                .map_or(Val::Null, Val::Num)
+                        })
                         .collect()
                 })
                 .collect()
@@ -560,11 +696,23 @@ fn percentile(values: &[f64], p: f64) -> Option<f64> {
 /// Plausible SQL for `sql` in results; it documents the query, nothing parses it.
 fn sql_text(explore: &Explore, def: &QueryDef) -> String {
     let alias = |name: &str| name.replace('.', "_");
-    let select: Vec<String> = def.fields.iter().map(|f| format!("    {f} AS {}", alias(f))).collect();
-    let mut sql = format!("SELECT\n{}\nFROM {} AS {}\n", select.join(",\n"), explore.sql_table, explore.name);
+    let select: Vec<String> = def
+        .fields
+        .iter()
+        .map(|f| format!("    {f} AS {}", alias(f)))
+        .collect();
+    let mut sql = format!(
+        "SELECT\n{}\nFROM {} AS {}\n",
+        select.join(",\n"),
+        explore.sql_table,
+        explore.name
+    );
     let filters: BTreeMap<&String, &String> = def.filters.iter().collect();
     if !filters.is_empty() {
-        let conds: Vec<String> = filters.iter().map(|(k, v)| format!("({k} matches '{v}')")).collect();
+        let conds: Vec<String> = filters
+            .iter()
+            .map(|(k, v)| format!("({k} matches '{v}')"))
+            .collect();
         sql.push_str(&format!("WHERE {}\n", conds.join(" AND ")));
     }
     let groups: Vec<String> = (1..=def.fields.len()).map(|i| i.to_string()).collect();
@@ -588,14 +736,21 @@ pub(crate) fn rows_behind_cell(
 ) -> Result<Vec<usize>, String> {
     let mut filters = Vec::new();
     for (name, expr) in &def.filters {
-        let field = explore.field(name).ok_or_else(|| format!("unknown field {name}"))?;
+        let field = explore
+            .field(name)
+            .ok_or_else(|| format!("unknown field {name}"))?;
         if !field.is_measure() {
             filters.push((field, Matcher::parse(field, expr, today)?));
         }
     }
     let dim_fields: Vec<(&FieldDef, &Val)> = dims
         .iter()
-        .map(|(n, v)| explore.field(n).map(|f| (f, v)).ok_or_else(|| format!("unknown field {n}")))
+        .map(|(n, v)| {
+            explore
+                .field(n)
+                .map(|f| (f, v))
+                .ok_or_else(|| format!("unknown field {n}"))
+        })
         .collect::<Result<_, _>>()?;
     Ok(explore
         .rows
@@ -603,7 +758,9 @@ pub(crate) fn rows_behind_cell(
         .enumerate()
         .filter(|(_, row)| {
             filters.iter().all(|(f, m)| m.matches_row(f, row))
-                && dim_fields.iter().all(|(f, v)| &f.dimension_value(row) == *v)
+                && dim_fields
+                    .iter()
+                    .all(|(f, v)| &f.dimension_value(row) == *v)
         })
         .map(|(i, _)| i)
         .collect())

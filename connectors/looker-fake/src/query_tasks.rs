@@ -64,7 +64,9 @@ impl Task {
     }
 
     pub(crate) fn to_json(&self, shared: &Shared) -> Value {
-        let query = read(&shared.catalog).query(&self.query_id).map_or(Value::Null, |q| q.to_json(&shared.base_url));
+        let query = read(&shared.catalog)
+            .query(&self.query_id)
+            .map_or(Value::Null, |q| q.to_json(&shared.base_url));
         let runtime = self.outcome.as_ref().map(|(e, _)| e.runtime_secs);
         let from_cache = self.outcome.as_ref().map(|(_, c)| *c);
         json!({
@@ -99,16 +101,28 @@ fn optional_string(body: &Value, key: &str) -> Option<String> {
     }
 }
 
-pub(crate) async fn create(shared: &Arc<Shared>, body: &Value, params: &Params) -> Result<Value, ApiError> {
+pub(crate) async fn create(
+    shared: &Arc<Shared>,
+    body: &Value,
+    params: &Params,
+) -> Result<Value, ApiError> {
     use crate::errors::FieldError;
     let mut errors = Vec::new();
     let query_id = optional_string(body, "query_id");
     let result_format = optional_string(body, "result_format");
     if query_id.is_none() {
-        errors.push(FieldError::new("query_id", "missing_field", "This field is required."));
+        errors.push(FieldError::new(
+            "query_id",
+            "missing_field",
+            "This field is required.",
+        ));
     }
     match result_format.as_deref() {
-        None => errors.push(FieldError::new("result_format", "missing_field", "This field is required.")),
+        None => errors.push(FieldError::new(
+            "result_format",
+            "missing_field",
+            "This field is required.",
+        )),
         Some(f) if !crate::formats::SUPPORTED.contains(&f) => errors.push(FieldError::new(
             "result_format",
             "invalid",
@@ -119,8 +133,14 @@ pub(crate) async fn create(shared: &Arc<Shared>, body: &Value, params: &Params) 
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let (query_id, result_format) = (query_id.unwrap_or_default(), result_format.unwrap_or_default());
-    let def = read(&shared.catalog).query(&query_id).map(|q| q.def.clone()).ok_or(ApiError::NotFound)?;
+    let (query_id, result_format) = (
+        query_id.unwrap_or_default(),
+        result_format.unwrap_or_default(),
+    );
+    let def = read(&shared.catalog)
+        .query(&query_id)
+        .map(|q| q.def.clone())
+        .ok_or(ApiError::NotFound)?;
     let mode = params.cache_mode()?;
     let limit = params.int("limit")?;
     let id = crate::query::slug(&format!("task:{}:{:?}", query_id, Instant::now()), 32);
@@ -143,7 +163,8 @@ pub(crate) async fn create(shared: &Arc<Shared>, body: &Value, params: &Params) 
         finished: None,
     };
     lock(&shared.tasks).insert(id.clone(), task);
-    let hot = mode == CacheMode::Only || (mode == CacheMode::Prefer && shared.executor.is_cached(shared, &def, limit));
+    let hot = mode == CacheMode::Only
+        || (mode == CacheMode::Prefer && shared.executor.is_cached(shared, &def, limit));
     if hot {
         let outcome = executor::execute(shared, &def, limit, mode).await;
         finish(shared, &id, outcome);
@@ -159,16 +180,25 @@ pub(crate) async fn create(shared: &Arc<Shared>, body: &Value, params: &Params) 
         });
     }
     let tasks = lock(&shared.tasks);
-    Ok(tasks.get(&id).map(|t| t.to_json(shared)).unwrap_or(Value::Null))
+    Ok(tasks
+        .get(&id)
+        .map(|t| t.to_json(shared))
+        .unwrap_or(Value::Null))
 }
 
 fn finish(shared: &Shared, id: &str, outcome: Result<(Arc<Execution>, bool), ExecError>) {
     let mut tasks = lock(&shared.tasks);
-    let Some(task) = tasks.get_mut(id) else { return };
+    let Some(task) = tasks.get_mut(id) else {
+        return;
+    };
     task.finished = Some(Instant::now());
     match outcome {
         Ok((execution, from_cache)) => {
-            task.status = if execution.result.error.is_some() { TaskStatus::Error } else { TaskStatus::Complete };
+            task.status = if execution.result.error.is_some() {
+                TaskStatus::Error
+            } else {
+                TaskStatus::Complete
+            };
             task.error = execution.result.error.clone();
             task.outcome = Some((execution, from_cache));
         }

@@ -6,11 +6,17 @@ use serde_json::{Value, json};
 use crate::content::{Catalog, Dashboard, Element, Look, MergeQuery, Source};
 
 fn can(keys: &[&str]) -> Value {
-    Value::Object(keys.iter().map(|k| (k.to_string(), Value::Bool(true))).collect())
+    Value::Object(
+        keys.iter()
+            .map(|k| (k.to_string(), Value::Bool(true)))
+            .collect(),
+    )
 }
 
 pub(crate) fn folder(catalog: &Catalog, id: &str) -> Value {
-    let Some(f) = catalog.folder(id) else { return Value::Null };
+    let Some(f) = catalog.folder(id) else {
+        return Value::Null;
+    };
     json!({
         "name": f.name, "parent_id": f.parent_id, "id": f.id, "content_metadata_id": format!("cm{}", f.id),
         "created_at": "2024-06-01T00:00:00.000+00:00", "creator_id": "1", "child_count": 0,
@@ -22,7 +28,9 @@ pub(crate) fn folder(catalog: &Catalog, id: &str) -> Value {
 }
 
 fn user_name(catalog: &Catalog, id: &str) -> Value {
-    catalog.user(id).map_or(Value::Null, |u| json!(format!("{} {}", u.first_name, u.last_name)))
+    catalog.user(id).map_or(Value::Null, |u| {
+        json!(format!("{} {}", u.first_name, u.last_name))
+    })
 }
 
 fn model(id: &str) -> Value {
@@ -56,7 +64,11 @@ pub(crate) fn dashboard_base(catalog: &Catalog, d: &Dashboard) -> serde_json::Ma
 
 pub(crate) fn dashboard(catalog: &Catalog, d: &Dashboard, base_url: &str) -> Value {
     let mut out = dashboard_base(catalog, d);
-    let elements: Vec<&Element> = d.element_ids.iter().filter_map(|id| catalog.element(id)).collect();
+    let elements: Vec<&Element> = d
+        .element_ids
+        .iter()
+        .filter_map(|id| catalog.element(id))
+        .collect();
     let layout_id = format!("{}1", d.id.replace("::", "_"));
     let components: Vec<Value> = elements
         .iter()
@@ -131,21 +143,32 @@ pub(crate) fn dashboard(catalog: &Catalog, d: &Dashboard, base_url: &str) -> Val
 fn vis_type(catalog: &Catalog, e: &Element) -> Value {
     let vis = match &e.source {
         Source::Query(q) => catalog.query(q).and_then(|q| q.def.vis_config.clone()),
-        Source::Look(l) => catalog.look(l).and_then(|l| catalog.query(&l.query_id)).and_then(|q| q.def.vis_config.clone()),
+        Source::Look(l) => catalog
+            .look(l)
+            .and_then(|l| catalog.query(&l.query_id))
+            .and_then(|q| q.def.vis_config.clone()),
         Source::Merge(_) => e.merge_vis_config.clone(),
         Source::Text { .. } => return json!("text"),
         Source::Button { .. } => return json!("button"),
     };
-    vis.and_then(|v| v.get("type").cloned()).unwrap_or(Value::Null)
+    vis.and_then(|v| v.get("type").cloned())
+        .unwrap_or(Value::Null)
 }
 
 fn html(text: &str) -> String {
-    let escaped = text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let escaped = text
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
     format!("<p>{escaped}</p>")
 }
 
 pub(crate) fn element(catalog: &Catalog, e: &Element, base_url: &str) -> Value {
-    let query_json = |id: &str| catalog.query(id).map_or(Value::Null, |q| q.to_json(base_url));
+    let query_json = |id: &str| {
+        catalog
+            .query(id)
+            .map_or(Value::Null, |q| q.to_json(base_url))
+    };
     let filterables = |model: &str, view: &str| {
         json!([{"model": model, "view": view, "name": "",
                 "listen": e.listens.iter().map(|(name, field)| json!({"dashboard_filter_name": name, "field": field})).collect::<Vec<_>>()}])
@@ -153,7 +176,8 @@ pub(crate) fn element(catalog: &Catalog, e: &Element, base_url: &str) -> Value {
     let (kind, look_id, look, query_id, query, merge_id, result_maker) = match &e.source {
         Source::Query(q) => {
             let stored = catalog.query(q);
-            let (model, view) = stored.map_or(("", ""), |s| (s.def.model.as_str(), s.def.view.as_str()));
+            let (model, view) =
+                stored.map_or(("", ""), |s| (s.def.model.as_str(), s.def.view.as_str()));
             let rm = json!({
                 "id": format!("{}", 5000 + e.id.parse::<u64>().unwrap_or(0)),
                 "dynamic_fields": stored.and_then(|s| s.def.dynamic_fields.clone()),
@@ -166,11 +190,22 @@ pub(crate) fn element(catalog: &Catalog, e: &Element, base_url: &str) -> Value {
                 "query": query_json(q),
                 "vis_config": stored.and_then(|s| s.def.vis_config.clone()),
             });
-            ("vis", Value::Null, Value::Null, json!(q), query_json(q), Value::Null, rm)
+            (
+                "vis",
+                Value::Null,
+                Value::Null,
+                json!(q),
+                query_json(q),
+                Value::Null,
+                rm,
+            )
         }
         Source::Look(l) => {
-            let stored = catalog.look(l).and_then(|look| catalog.query(&look.query_id));
-            let (model, view) = stored.map_or(("", ""), |s| (s.def.model.as_str(), s.def.view.as_str()));
+            let stored = catalog
+                .look(l)
+                .and_then(|look| catalog.query(&look.query_id));
+            let (model, view) =
+                stored.map_or(("", ""), |s| (s.def.model.as_str(), s.def.view.as_str()));
             let rm = json!({
                 "id": format!("{}", 5000 + e.id.parse::<u64>().unwrap_or(0)),
                 "dynamic_fields": stored.and_then(|s| s.def.dynamic_fields.clone()),
@@ -183,8 +218,18 @@ pub(crate) fn element(catalog: &Catalog, e: &Element, base_url: &str) -> Value {
                 "query": stored.map_or(Value::Null, |s| s.to_json(base_url)),
                 "vis_config": stored.and_then(|s| s.def.vis_config.clone()),
             });
-            let look = catalog.look(l).map_or(Value::Null, |look| look_with_query(catalog, look, base_url));
-            ("vis", json!(l), look, Value::Null, Value::Null, Value::Null, rm)
+            let look = catalog
+                .look(l)
+                .map_or(Value::Null, |look| look_with_query(catalog, look, base_url));
+            (
+                "vis",
+                json!(l),
+                look,
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                rm,
+            )
         }
         Source::Merge(m) => {
             let rm = json!({
@@ -200,16 +245,47 @@ pub(crate) fn element(catalog: &Catalog, e: &Element, base_url: &str) -> Value {
                 "query": null,
                 "vis_config": e.merge_vis_config,
             });
-            ("vis", Value::Null, Value::Null, Value::Null, Value::Null, json!(m), rm)
+            (
+                "vis",
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                json!(m),
+                rm,
+            )
         }
-        Source::Text { .. } => ("text", Value::Null, Value::Null, Value::Null, Value::Null, Value::Null, Value::Null),
+        Source::Text { .. } => (
+            "text",
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            Value::Null,
+        ),
         // The literal type of button tiles was not seen in public material (NOTES §5).
-        Source::Button { .. } => ("button", Value::Null, Value::Null, Value::Null, Value::Null, Value::Null, Value::Null),
+        Source::Button { .. } => (
+            "button",
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            Value::Null,
+        ),
     };
     let (title_text, subtitle_text, body_text, rich) = match &e.source {
-        Source::Text { title_text, subtitle_text, body_text } => {
-            (Some(title_text.clone()), subtitle_text.clone(), Some(body_text.clone()), None)
-        }
+        Source::Text {
+            title_text,
+            subtitle_text,
+            body_text,
+        } => (
+            Some(title_text.clone()),
+            subtitle_text.clone(),
+            Some(body_text.clone()),
+            None,
+        ),
         Source::Button { rich_content_json } => (None, None, None, Some(rich_content_json.clone())),
         _ => (None, None, None, None),
     };
@@ -297,7 +373,9 @@ pub(crate) fn look(catalog: &Catalog, l: &Look, base_url: &str) -> Value {
 
 pub(crate) fn look_with_query(catalog: &Catalog, l: &Look, base_url: &str) -> Value {
     let mut value = look(catalog, l, base_url);
-    value["query"] = catalog.query(&l.query_id).map_or(Value::Null, |q| q.to_json(base_url));
+    value["query"] = catalog
+        .query(&l.query_id)
+        .map_or(Value::Null, |q| q.to_json(base_url));
     value
 }
 

@@ -10,6 +10,8 @@ use crate::errors::ApiError;
 use crate::like::like_ci;
 use crate::params::{Params, project};
 
+type Predicate<'a> = Box<dyn Fn(&Value) -> bool + 'a>;
+
 pub(crate) struct SearchSpec {
     pub(crate) strings: &'static [&'static str],
     pub(crate) ids: &'static [&'static str],
@@ -20,23 +22,67 @@ pub(crate) struct SearchSpec {
 
 pub(crate) const DASHBOARDS: SearchSpec = SearchSpec {
     strings: &["title", "description", "slug", "last_viewed_at"],
-    ids: &["id", "content_favorite_id", "folder_id", "space_id", "user_id", "view_count", "content_metadata_id"],
+    ids: &[
+        "id",
+        "content_favorite_id",
+        "folder_id",
+        "space_id",
+        "user_id",
+        "view_count",
+        "content_metadata_id",
+    ],
     ignored_bools: &["curate", "not_owned_by"],
     sortable: &[
-        "title", "user_id", "id", "created_at", "space_id", "folder_id", "description", "view_count",
-        "favorite_count", "slug", "content_favorite_id", "content_metadata_id", "deleted", "deleted_at",
-        "last_viewed_at", "last_accessed_at", "certification_status",
+        "title",
+        "user_id",
+        "id",
+        "created_at",
+        "space_id",
+        "folder_id",
+        "description",
+        "view_count",
+        "favorite_count",
+        "slug",
+        "content_favorite_id",
+        "content_metadata_id",
+        "deleted",
+        "deleted_at",
+        "last_viewed_at",
+        "last_accessed_at",
+        "certification_status",
     ],
 };
 
 pub(crate) const LOOKS: SearchSpec = SearchSpec {
     strings: &["title", "description", "last_viewed_at"],
-    ids: &["id", "content_favorite_id", "folder_id", "space_id", "user_id", "view_count", "query_id"],
+    ids: &[
+        "id",
+        "content_favorite_id",
+        "folder_id",
+        "space_id",
+        "user_id",
+        "view_count",
+        "query_id",
+    ],
     ignored_bools: &["curate"],
     sortable: &[
-        "title", "user_id", "id", "created_at", "space_id", "folder_id", "description", "updated_at",
-        "last_updater_id", "view_count", "favorite_count", "content_favorite_id", "deleted", "deleted_at",
-        "last_viewed_at", "last_accessed_at", "query_id",
+        "title",
+        "user_id",
+        "id",
+        "created_at",
+        "space_id",
+        "folder_id",
+        "description",
+        "updated_at",
+        "last_updater_id",
+        "view_count",
+        "favorite_count",
+        "content_favorite_id",
+        "deleted",
+        "deleted_at",
+        "last_viewed_at",
+        "last_accessed_at",
+        "query_id",
     ],
 };
 
@@ -57,13 +103,17 @@ fn null_test(pattern: &str, value: &Value) -> Option<bool> {
     }
 }
 
-pub(crate) fn search(items: Vec<Value>, params: &Params, spec: &SearchSpec) -> Result<Value, ApiError> {
+pub(crate) fn search(
+    items: Vec<Value>,
+    params: &Params,
+    spec: &SearchSpec,
+) -> Result<Value, ApiError> {
     let filter_or = params.bool("filter_or")?.unwrap_or(false);
     let deleted = params.bool("deleted")?.unwrap_or(false);
     for key in spec.ignored_bools {
         params.bool(key)?;
     }
-    let mut predicates: Vec<Box<dyn Fn(&Value) -> bool + '_>> = Vec::new();
+    let mut predicates: Vec<Predicate<'_>> = Vec::new();
     for &key in spec.strings {
         if let Some(pattern) = params.get(key).filter(|p| !p.is_empty()) {
             predicates.push(Box::new(move |item: &Value| {
@@ -101,13 +151,17 @@ pub(crate) fn search(items: Vec<Value>, params: &Params, spec: &SearchSpec) -> R
     sort(&mut found, params.get("sorts"), spec)?;
     let (offset, limit) = match (params.int("offset")?, params.int("limit")?) {
         (None, None) => match (params.int("page")?, params.int("per_page")?) {
-            (Some(page), Some(per_page)) if page >= 1 && per_page >= 1 => (Some((page - 1) * per_page), Some(per_page)),
+            (Some(page), Some(per_page)) if page >= 1 && per_page >= 1 => {
+                (Some((page - 1) * per_page), Some(per_page))
+            }
             _ => (None, None),
         },
         other => other,
     };
     if offset.is_some_and(|o| o < 0) || limit.is_some_and(|l| l < 0) {
-        return Err(ApiError::BadRequest("offset and limit must not be negative".into()));
+        return Err(ApiError::BadRequest(
+            "offset and limit must not be negative".into(),
+        ));
     }
     let found: Vec<Value> = found
         .into_iter()
@@ -132,14 +186,26 @@ fn compare(a: &Value, b: &Value) -> Ordering {
 
 fn sort(items: &mut [Value], sorts: Option<&str>, spec: &SearchSpec) -> Result<(), ApiError> {
     let mut keys: Vec<(String, bool)> = Vec::new();
-    for part in sorts.unwrap_or("").split(',').map(str::trim).filter(|p| !p.is_empty()) {
+    for part in sorts
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
         let mut words = part.split_whitespace();
         let field = words.next().unwrap_or_default();
-        let desc = matches!(words.next().map(str::to_ascii_lowercase).as_deref(), Some("desc"));
+        let desc = matches!(
+            words.next().map(str::to_ascii_lowercase).as_deref(),
+            Some("desc")
+        );
         if !spec.sortable.contains(&field) {
             return Err(ApiError::BadRequest(format!("Cannot sort by {field:?}")));
         }
-        let field = if field == "space_id" { "folder_id" } else { field };
+        let field = if field == "space_id" {
+            "folder_id"
+        } else {
+            field
+        };
         keys.push((field.to_string(), desc));
     }
     // Without sorts the order is by id, which keeps paging stable.

@@ -47,13 +47,21 @@ impl Drop for ResettableStream {
 }
 
 impl AsyncRead for ResettableStream {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.inner).poll_read(cx, buf)
     }
 }
 
 impl AsyncWrite for ResettableStream {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         Pin::new(&mut self.inner).poll_write(cx, buf)
     }
 
@@ -66,7 +74,11 @@ impl AsyncWrite for ResettableStream {
     }
 }
 
-pub(crate) async fn serve(listener: TcpListener, router: Router, mut shutdown: watch::Receiver<bool>) {
+pub(crate) async fn serve(
+    listener: TcpListener,
+    router: Router,
+    mut shutdown: watch::Receiver<bool>,
+) {
     loop {
         let (stream, _) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -87,12 +99,22 @@ pub(crate) async fn serve(listener: TcpListener, router: Router, mut shutdown: w
 
 async fn connection(stream: TcpStream, router: Router, mut shutdown: watch::Receiver<bool>) {
     let handle = Arc::new(ConnectionHandle::default());
-    let io = TokioIo::new(ResettableStream { inner: stream, handle: handle.clone() });
+    let io = TokioIo::new(ResettableStream {
+        inner: stream,
+        handle: handle.clone(),
+    });
     let request_handle = handle.clone();
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
         request.extensions_mut().insert(request_handle.clone());
         let router = router.clone();
-        async move { Ok::<_, Infallible>(router.oneshot(request.map(axum::body::Body::new)).await.unwrap_or_else(|e| match e {})) }
+        async move {
+            Ok::<_, Infallible>(
+                router
+                    .oneshot(request.map(axum::body::Body::new))
+                    .await
+                    .unwrap_or_else(|e| match e {}),
+            )
+        }
     });
     let conn = hyper::server::conn::http1::Builder::new().serve_connection(io, service);
     tokio::select! {
@@ -116,7 +138,12 @@ pub(crate) struct ChunkedBody {
 
 impl ChunkedBody {
     pub(crate) fn new(head: Bytes, chunk: Bytes, count: u64, tail: Bytes) -> Self {
-        ChunkedBody { head: Some(head), chunk, remaining: count, tail: Some(tail) }
+        ChunkedBody {
+            head: Some(head),
+            chunk,
+            remaining: count,
+            tail: Some(tail),
+        }
     }
 }
 
@@ -124,7 +151,10 @@ impl Body for ChunkedBody {
     type Data = Bytes;
     type Error = Infallible;
 
-    fn poll_frame(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         if let Some(head) = self.head.take() {
             return Poll::Ready(Some(Ok(Frame::data(head))));
         }

@@ -70,8 +70,8 @@ pub(crate) fn parse_dynamic_fields(json: &str) -> Result<Vec<TableCalc>, String>
     if json.trim().is_empty() {
         return Ok(Vec::new());
     }
-    let items: Vec<Value> =
-        serde_json::from_str(json).map_err(|e| format!("dynamic_fields is not a JSON array: {e}"))?;
+    let items: Vec<Value> = serde_json::from_str(json)
+        .map_err(|e| format!("dynamic_fields is not a JSON array: {e}"))?;
     let mut calcs = Vec::new();
     for item in items {
         let Some(name) = item.get("table_calculation").and_then(Value::as_str) else {
@@ -85,8 +85,9 @@ pub(crate) fn parse_dynamic_fields(json: &str) -> Result<Vec<TableCalc>, String>
         calcs.push(TableCalc {
             name: name.to_string(),
             label: text("label").unwrap_or_else(|| name.to_string()),
-            value_format: text("value_format")
-                .or_else(|| text("value_format_name").and_then(|n| named_format(&n).map(String::from))),
+            value_format: text("value_format").or_else(|| {
+                text("value_format_name").and_then(|n| named_format(&n).map(String::from))
+            }),
             value_format_name: text("value_format_name"),
             expression,
             expr,
@@ -120,7 +121,11 @@ pub(crate) fn eval(expr: &Expr, ctx: &dyn CalcContext, row: usize, col: usize) -
             let arg = |i: usize| args.get(i).and_then(|a| eval(a, ctx, row, col));
             let column = |i: usize| -> Vec<f64> {
                 args.get(i)
-                    .map(|a| (0..ctx.row_count()).filter_map(|r| eval(a, ctx, r, col)).collect())
+                    .map(|a| {
+                        (0..ctx.row_count())
+                            .filter_map(|r| eval(a, ctx, r, col))
+                            .collect()
+                    })
                     .unwrap_or_default()
             };
             match name.as_str() {
@@ -156,7 +161,9 @@ struct Parser<'a> {
 
 impl<'a> Parser<'a> {
     fn new(text: &'a str) -> Self {
-        Parser { chars: text.chars().peekable() }
+        Parser {
+            chars: text.chars().peekable(),
+        }
     }
 
     fn parse(mut self) -> Result<Expr, String> {
@@ -223,7 +230,8 @@ impl<'a> Parser<'a> {
             Some('$') => {
                 self.chars.next();
                 self.expect('{')?;
-                let name: String = std::iter::from_fn(|| self.chars.next_if(|c| *c != '}')).collect();
+                let name: String =
+                    std::iter::from_fn(|| self.chars.next_if(|c| *c != '}')).collect();
                 self.expect('}')?;
                 Ok(Expr::Field(name.trim().to_string()))
             }
@@ -231,12 +239,16 @@ impl<'a> Parser<'a> {
                 let text: String =
                     std::iter::from_fn(|| self.chars.next_if(|c| c.is_ascii_digit() || *c == '.'))
                         .collect();
-                text.parse().map(Expr::Num).map_err(|_| format!("bad number {text:?}"))
+                text.parse()
+                    .map(Expr::Num)
+                    .map_err(|_| format!("bad number {text:?}"))
             }
             Some(c) if c.is_ascii_alphabetic() => {
-                let name: String =
-                    std::iter::from_fn(|| self.chars.next_if(|c| c.is_ascii_alphanumeric() || *c == '_'))
-                        .collect();
+                let name: String = std::iter::from_fn(|| {
+                    self.chars
+                        .next_if(|c| c.is_ascii_alphanumeric() || *c == '_')
+                })
+                .collect();
                 self.expect('(')?;
                 let mut args = Vec::new();
                 self.skip_ws();
@@ -290,7 +302,11 @@ mod tests {
         assert_eq!(calcs[0].value_format.as_deref(), Some("0.0%"));
         let ctx = Column(vec![120.0, 100.0]);
         assert_eq!(eval(&calcs[0].expr, &ctx, 0, 0), Some(0.2));
-        assert_eq!(eval(&calcs[0].expr, &ctx, 1, 0), None, "offset past the end is null");
+        assert_eq!(
+            eval(&calcs[0].expr, &ctx, 1, 0),
+            None,
+            "offset past the end is null"
+        );
         let share = Parser::new("${a.x} / sum(${a.x}) * -1").parse().unwrap();
         assert_eq!(eval(&share, &ctx, 1, 0), Some(-100.0 / 220.0));
         assert!(Parser::new("${a.x} +").parse().is_err());

@@ -15,7 +15,11 @@ pub(crate) fn render(format: &str, value: f64) -> String {
         Some((i, f)) => (i.to_string(), Some(f.to_string())),
         None => (digits, None),
     };
-    let int_part = if spec.grouping { group_thousands(&int_part) } else { int_part };
+    let int_part = if spec.grouping {
+        group_thousands(&int_part)
+    } else {
+        int_part
+    };
     let negative = scaled < 0.0 && digits_nonzero(&int_part, frac_part.as_deref());
     let mut out = String::new();
     if negative {
@@ -32,13 +36,16 @@ pub(crate) fn render(format: &str, value: f64) -> String {
 }
 
 fn digits_nonzero(int_part: &str, frac: Option<&str>) -> bool {
-    int_part.chars().chain(frac.unwrap_or("").chars()).any(|c| c.is_ascii_digit() && c != '0')
+    int_part
+        .chars()
+        .chain(frac.unwrap_or("").chars())
+        .any(|c| c.is_ascii_digit() && c != '0')
 }
 
 fn group_thousands(digits: &str) -> String {
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -134,6 +141,6 @@ mod tests {
         assert_eq!(render("#,##0", -1234.0), "-1,234");
         assert_eq!(render("$#,##0", -5.0), "-$5");
         assert_eq!(render("$0.0,,\"M\"", 12_340_000.0), "$12.3M");
-        assert_eq!(render("0.00", 3.14159), "3.14");
+        assert_eq!(render("0.00", 12.3456), "12.35");
     }
 }

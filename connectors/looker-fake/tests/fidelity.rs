@@ -13,7 +13,10 @@ const SLOW_SECS: u64 = 1;
 
 async fn start() -> FakeLooker {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let config = FakeLookerConfig { slow_query: Duration::from_secs(SLOW_SECS), ..FakeLookerConfig::default() };
+    let config = FakeLookerConfig {
+        slow_query: Duration::from_secs(SLOW_SECS),
+        ..FakeLookerConfig::default()
+    };
     FakeLooker::start(config, listener).await.unwrap()
 }
 
@@ -71,8 +74,22 @@ async fn the_official_python_sdk_drives_the_fake() {
     .await;
     assert!(out.contains("checks passed"), "{out}");
     let counters = fake.control().counters();
-    for route in ["login", "search_dashboards", "dashboard_dashboard_elements", "look", "search_looks", "run_query", "create_query_task", "query_task", "query_task_results", "logout"] {
-        assert!(counters.route(route) > 0, "the SDK called {route}: {counters:?}");
+    for route in [
+        "login",
+        "search_dashboards",
+        "dashboard_dashboard_elements",
+        "look",
+        "search_looks",
+        "run_query",
+        "create_query_task",
+        "query_task",
+        "query_task_results",
+        "logout",
+    ] {
+        assert!(
+            counters.route(route) > 0,
+            "the SDK called {route}: {counters:?}"
+        );
     }
     fake.shutdown().await;
 }

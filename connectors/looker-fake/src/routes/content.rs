@@ -16,12 +16,20 @@ fn ok(value: Value) -> Response {
     json_response(StatusCode::OK, &value)
 }
 
-fn prepare(shared: &AppState, headers: &HeaderMap, raw: Option<String>) -> Result<Params, ApiError> {
+fn prepare(
+    shared: &AppState,
+    headers: &HeaderMap,
+    raw: Option<String>,
+) -> Result<Params, ApiError> {
     auth::require(shared, headers)?;
     Params::parse(raw.as_deref())
 }
 
-pub(super) async fn all_dashboards(State(shared): State<AppState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
+pub(super) async fn all_dashboards(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
     let params = prepare(&shared, &headers, raw)?;
     let catalog = read(&shared.catalog);
     let items: Vec<Value> = catalog
@@ -33,7 +41,11 @@ pub(super) async fn all_dashboards(State(shared): State<AppState>, headers: Head
     Ok(ok(project(Value::Array(items), params.fields().as_deref())))
 }
 
-pub(super) async fn search_dashboards(State(shared): State<AppState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
+pub(super) async fn search_dashboards(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
     let params = prepare(&shared, &headers, raw)?;
     let items: Vec<Value> = {
         let catalog = read(&shared.catalog);
@@ -48,14 +60,27 @@ pub(super) async fn search_dashboards(State(shared): State<AppState>, headers: H
     Ok(ok(search::search(items, &params, &DASHBOARDS)?))
 }
 
-pub(super) async fn dashboard(State(shared): State<AppState>, headers: HeaderMap, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
+pub(super) async fn dashboard(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
     let params = prepare(&shared, &headers, raw)?;
     let catalog = read(&shared.catalog);
     let d = catalog.dashboard(&id).ok_or(ApiError::NotFound)?;
-    Ok(ok(project(render::dashboard(&catalog, d, &shared.base_url), params.fields().as_deref())))
+    Ok(ok(project(
+        render::dashboard(&catalog, d, &shared.base_url),
+        params.fields().as_deref(),
+    )))
 }
 
-pub(super) async fn dashboard_elements(State(shared): State<AppState>, headers: HeaderMap, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
+pub(super) async fn dashboard_elements(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
     let params = prepare(&shared, &headers, raw)?;
     let catalog = read(&shared.catalog);
     let d = catalog.dashboard(&id).ok_or(ApiError::NotFound)?;
@@ -68,15 +93,27 @@ pub(super) async fn dashboard_elements(State(shared): State<AppState>, headers: 
     Ok(ok(project(Value::Array(items), params.fields().as_deref())))
 }
 
-pub(super) async fn dashboard_element(State(shared): State<AppState>, headers: HeaderMap, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
+pub(super) async fn dashboard_element(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
     let params = prepare(&shared, &headers, raw)?;
     let catalog = read(&shared.catalog);
     let e = catalog.element(&id).ok_or(ApiError::NotFound)?;
-    Ok(ok(project(render::element(&catalog, e, &shared.base_url), params.fields().as_deref())))
+    Ok(ok(project(
+        render::element(&catalog, e, &shared.base_url),
+        params.fields().as_deref(),
+    )))
 }
 
 /// `GET /dashboard_elements/search`: `dashboard_id`, `look_id`, `title`, `deleted`, `filter_or`.
-pub(super) async fn search_dashboard_elements(State(shared): State<AppState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
+pub(super) async fn search_dashboard_elements(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
     let params = prepare(&shared, &headers, raw)?;
     let catalog = read(&shared.catalog);
     let filter_or = params.bool("filter_or")?.unwrap_or(false);
@@ -96,39 +133,76 @@ pub(super) async fn search_dashboard_elements(State(shared): State<AppState>, he
                     _ => false,
                 })
                 .collect();
-            checks.is_empty() || if filter_or { checks.iter().any(|c| *c) } else { checks.iter().all(|c| *c) }
+            checks.is_empty()
+                || if filter_or {
+                    checks.iter().any(|c| *c)
+                } else {
+                    checks.iter().all(|c| *c)
+                }
         })
         .collect();
     Ok(ok(project(Value::Array(items), params.fields().as_deref())))
 }
 
-pub(super) async fn all_looks(State(shared): State<AppState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
+pub(super) async fn all_looks(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
     let params = prepare(&shared, &headers, raw)?;
     let catalog = read(&shared.catalog);
-    let items: Vec<Value> =
-        catalog.looks.iter().filter(|l| !l.deleted).map(|l| render::look(&catalog, l, &shared.base_url)).collect();
+    let items: Vec<Value> = catalog
+        .looks
+        .iter()
+        .filter(|l| !l.deleted)
+        .map(|l| render::look(&catalog, l, &shared.base_url))
+        .collect();
     Ok(ok(project(Value::Array(items), params.fields().as_deref())))
 }
 
-pub(super) async fn search_looks(State(shared): State<AppState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
+pub(super) async fn search_looks(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
     let params = prepare(&shared, &headers, raw)?;
     let items: Vec<Value> = {
         let catalog = read(&shared.catalog);
-        catalog.looks.iter().map(|l| render::look(&catalog, l, &shared.base_url)).collect()
+        catalog
+            .looks
+            .iter()
+            .map(|l| render::look(&catalog, l, &shared.base_url))
+            .collect()
     };
     Ok(ok(search::search(items, &params, &LOOKS)?))
 }
 
-pub(super) async fn look(State(shared): State<AppState>, headers: HeaderMap, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
+pub(super) async fn look(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
     let params = prepare(&shared, &headers, raw)?;
     let catalog = read(&shared.catalog);
     let l = catalog.look(&id).ok_or(ApiError::NotFound)?;
-    Ok(ok(project(render::look_with_query(&catalog, l, &shared.base_url), params.fields().as_deref())))
+    Ok(ok(project(
+        render::look_with_query(&catalog, l, &shared.base_url),
+        params.fields().as_deref(),
+    )))
 }
 
-pub(super) async fn merge_query(State(shared): State<AppState>, headers: HeaderMap, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
+pub(super) async fn merge_query(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
     let params = prepare(&shared, &headers, raw)?;
     let catalog = read(&shared.catalog);
     let m = catalog.merge(&id).ok_or(ApiError::NotFound)?;
-    Ok(ok(project(render::merge_query(m, &catalog), params.fields().as_deref())))
+    Ok(ok(project(
+        render::merge_query(m, &catalog),
+        params.fields().as_deref(),
+    )))
 }

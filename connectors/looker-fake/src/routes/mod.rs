@@ -64,30 +64,56 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/dashboards", get(content::all_dashboards))
         .route("/dashboards/search", get(content::search_dashboards))
         .route("/dashboards/{dashboard_id}", get(content::dashboard))
-        .route("/dashboards/{dashboard_id}/dashboard_elements", get(content::dashboard_elements))
-        .route("/dashboard_elements/search", get(content::search_dashboard_elements))
-        .route("/dashboard_elements/{dashboard_element_id}", get(content::dashboard_element))
+        .route(
+            "/dashboards/{dashboard_id}/dashboard_elements",
+            get(content::dashboard_elements),
+        )
+        .route(
+            "/dashboard_elements/search",
+            get(content::search_dashboard_elements),
+        )
+        .route(
+            "/dashboard_elements/{dashboard_element_id}",
+            get(content::dashboard_element),
+        )
         .route("/looks", get(content::all_looks))
         .route("/looks/search", get(content::search_looks))
         .route("/looks/{look_id}", get(content::look))
-        .route("/looks/{look_id}/run/{result_format}", get(queries::run_look))
+        .route(
+            "/looks/{look_id}/run/{result_format}",
+            get(queries::run_look),
+        )
         .route("/queries", post(queries::create_query))
         .route("/queries/{query_id}", get(queries::query))
-        .route("/queries/{query_id}/run/{result_format}", get(queries::run_query))
-        .route("/queries/run/{result_format}", post(queries::run_inline_query))
+        .route(
+            "/queries/{query_id}/run/{result_format}",
+            get(queries::run_query),
+        )
+        .route(
+            "/queries/run/{result_format}",
+            post(queries::run_inline_query),
+        )
         .route("/query_tasks", post(tasks::create_query_task))
         .route("/query_tasks/multi_results", get(tasks::multi_results))
         .route("/query_tasks/{query_task_id}", get(tasks::query_task))
-        .route("/query_tasks/{query_task_id}/results", get(tasks::query_task_results))
+        .route(
+            "/query_tasks/{query_task_id}/results",
+            get(tasks::query_task_results),
+        )
         .route("/merge_queries/{merge_query_id}", get(content::merge_query))
         .route_layer(middleware::from_fn_with_state(state.clone(), edge))
         .fallback(|| async { ApiError::NotFound });
     Router::new()
-        .route("/alive", get(|| async { StatusCode::OK }).route_layer(middleware::from_fn_with_state(state.clone(), edge)))
+        .route(
+            "/alive",
+            get(|| async { StatusCode::OK })
+                .route_layer(middleware::from_fn_with_state(state.clone(), edge)),
+        )
         // The Python SDK logs out at the unversioned `/api/logout` (rtl/auth_session.py).
         .route(
             "/api/logout",
-            delete(session::logout).route_layer(middleware::from_fn_with_state(state.clone(), edge)),
+            delete(session::logout)
+                .route_layer(middleware::from_fn_with_state(state.clone(), edge)),
         )
         .nest("/api/4.0", api)
         .nest("/control", crate::control::router())
@@ -98,8 +124,16 @@ pub(crate) fn router(state: AppState) -> Router {
 
 /// The edge of the fake: counts the request, adds latency, and applies fault rules, before
 /// (or, for malformed bodies, after) the handler runs.
-async fn edge(State(shared): State<Arc<Shared>>, matched: Option<MatchedPath>, request: Request, next: Next) -> Response {
-    let path = matched.as_ref().map_or_else(|| request.uri().path().to_string(), |m| m.as_str().to_string());
+async fn edge(
+    State(shared): State<Arc<Shared>>,
+    matched: Option<MatchedPath>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = matched.as_ref().map_or_else(
+        || request.uri().path().to_string(),
+        |m| m.as_str().to_string(),
+    );
     let route = operation(request.method(), &path);
     *lock(&shared.counters).entry(route.to_string()).or_default() += 1;
     let (fault_latency, action) = lock(&shared.faults).decide(route);
@@ -114,14 +148,23 @@ async fn edge(State(shared): State<Arc<Shared>>, matched: Option<MatchedPath>, r
             let message = status.canonical_reason().unwrap_or("Error").to_string();
             ApiError::Status(status, message).into_response()
         }
-        Some(Action::RateLimit(secs)) => ApiError::RateLimited { retry_after_secs: secs }.into_response(),
+        Some(Action::RateLimit(secs)) => ApiError::RateLimited {
+            retry_after_secs: secs,
+        }
+        .into_response(),
         Some(Action::Oversized(mib)) => oversized(mib),
         Some(Action::Malformed) => {
             let response = next.run(request).await;
             let (parts, body) = response.into_parts();
-            let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+            let bytes = axum::body::to_bytes(body, usize::MAX)
+                .await
+                .unwrap_or_default();
             // Cut in half: a truncated JSON document, as from a proxy that dropped the stream.
-            let cut = if bytes.len() > 1 { bytes.slice(..bytes.len() / 2) } else { Bytes::from_static(b"{") };
+            let cut = if bytes.len() > 1 {
+                bytes.slice(..bytes.len() / 2)
+            } else {
+                Bytes::from_static(b"{")
+            };
             let mut response = Response::from_parts(parts, Body::from(cut));
             response.headers_mut().remove(header::CONTENT_LENGTH);
             response
@@ -144,10 +187,16 @@ fn oversized(mib: u64) -> Response {
         Bytes::from(item.repeat(64))
     };
     let chunks = (mib * 1024 * 1024).div_ceil(chunk.len() as u64);
-    let body = crate::server::ChunkedBody::new(Bytes::from_static(b"["), chunk, chunks, Bytes::from_static(b"{}]"));
+    let body = crate::server::ChunkedBody::new(
+        Bytes::from_static(b"["),
+        chunk,
+        chunks,
+        Bytes::from_static(b"{}]"),
+    );
     let mut response = Response::new(Body::new(body));
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
     response
 }

@@ -21,7 +21,10 @@ fn parse_body(body: &Bytes) -> Result<QueryDef, ApiError> {
 }
 
 fn check_explore(shared: &AppState, def: &QueryDef) -> Result<(), ApiError> {
-    if read(&shared.catalog).explore(&def.model, &def.view).is_some() {
+    if read(&shared.catalog)
+        .explore(&def.model, &def.view)
+        .is_some()
+    {
         Ok(())
     } else {
         Err(ApiError::Validation(vec![FieldError::new(
@@ -32,45 +35,92 @@ fn check_explore(shared: &AppState, def: &QueryDef) -> Result<(), ApiError> {
     }
 }
 
-pub(super) async fn query(State(shared): State<AppState>, headers: HeaderMap, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
+pub(super) async fn query(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
     auth::require(&shared, &headers)?;
     let params = Params::parse(raw.as_deref())?;
     let catalog = read(&shared.catalog);
     let q = catalog.query(&id).ok_or(ApiError::NotFound)?;
-    Ok(json_response(StatusCode::OK, &project(q.to_json(&shared.base_url), params.fields().as_deref())))
+    Ok(json_response(
+        StatusCode::OK,
+        &project(q.to_json(&shared.base_url), params.fields().as_deref()),
+    ))
 }
 
-pub(super) async fn create_query(State(shared): State<AppState>, headers: HeaderMap, RawQuery(raw): RawQuery, body: Bytes) -> Result<Response, ApiError> {
+pub(super) async fn create_query(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     auth::require(&shared, &headers)?;
     let params = Params::parse(raw.as_deref())?;
     let def = parse_body(&body)?;
     check_explore(&shared, &def)?;
-    let value = write(&shared.catalog).create_query(def).to_json(&shared.base_url);
-    Ok(json_response(StatusCode::OK, &project(value, params.fields().as_deref())))
+    let value = write(&shared.catalog)
+        .create_query(def)
+        .to_json(&shared.base_url);
+    Ok(json_response(
+        StatusCode::OK,
+        &project(value, params.fields().as_deref()),
+    ))
 }
 
-async fn run(shared: &AppState, query_id: &str, def: &QueryDef, format: &str, params: &Params) -> Result<Response, ApiError> {
+async fn run(
+    shared: &AppState,
+    query_id: &str,
+    def: &QueryDef,
+    format: &str,
+    params: &Params,
+) -> Result<Response, ApiError> {
     formats::check(format)?;
     let mode = params.cache_mode()?;
     let limit = params.int("limit")?;
-    for flag in ["apply_formatting", "apply_vis", "generate_drill_links", "force_production", "rebuild_pdts", "server_table_calcs"] {
+    for flag in [
+        "apply_formatting",
+        "apply_vis",
+        "generate_drill_links",
+        "force_production",
+        "rebuild_pdts",
+        "server_table_calcs",
+    ] {
         params.bool(flag)?;
     }
-    let (execution, from_cache) = executor::execute(shared, def, limit, mode).await.map_err(|e| match e {
-        ExecError::UnknownExplore => ApiError::NotFound,
-        ExecError::NotCached => ApiError::NotFound,
-    })?;
+    let (execution, from_cache) =
+        executor::execute(shared, def, limit, mode)
+            .await
+            .map_err(|e| match e {
+                ExecError::UnknownExplore => ApiError::NotFound,
+                ExecError::NotCached => ApiError::NotFound,
+            })?;
     Ok(formats::body(format, &execution, from_cache, query_id, def)?.into_response())
 }
 
-pub(super) async fn run_query(State(shared): State<AppState>, headers: HeaderMap, Path((id, format)): Path<(String, String)>, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
+pub(super) async fn run_query(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path((id, format)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
     auth::require(&shared, &headers)?;
     let params = Params::parse(raw.as_deref())?;
-    let def = read(&shared.catalog).query(&id).map(|q| q.def.clone()).ok_or(ApiError::NotFound)?;
+    let def = read(&shared.catalog)
+        .query(&id)
+        .map(|q| q.def.clone())
+        .ok_or(ApiError::NotFound)?;
     run(&shared, &id, &def, &format, &params).await
 }
 
-pub(super) async fn run_look(State(shared): State<AppState>, headers: HeaderMap, Path((id, format)): Path<(String, String)>, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
+pub(super) async fn run_look(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path((id, format)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
     auth::require(&shared, &headers)?;
     let params = Params::parse(raw.as_deref())?;
     let (query_id, def) = {
@@ -83,7 +133,13 @@ pub(super) async fn run_look(State(shared): State<AppState>, headers: HeaderMap,
 }
 
 /// `POST /queries/run/{format}`: the body is a Query; it is saved like create_query does.
-pub(super) async fn run_inline_query(State(shared): State<AppState>, headers: HeaderMap, Path(format): Path<String>, RawQuery(raw): RawQuery, body: Bytes) -> Result<Response, ApiError> {
+pub(super) async fn run_inline_query(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path(format): Path<String>,
+    RawQuery(raw): RawQuery,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     auth::require(&shared, &headers)?;
     let params = Params::parse(raw.as_deref())?;
     let def = parse_body(&body)?;

@@ -13,12 +13,19 @@ use crate::params::Params;
 use crate::state::{AppState, lock};
 
 /// `POST /login`: credentials in a form body (what the SDKs send) or in query parameters.
-pub(super) async fn login(State(shared): State<AppState>, RawQuery(raw): RawQuery, body: Bytes) -> Result<Response, ApiError> {
+pub(super) async fn login(
+    State(shared): State<AppState>,
+    RawQuery(raw): RawQuery,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let query = Params::parse(raw.as_deref())?;
     // A body that is not a form simply carries no credentials.
     let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let find = |key: &str| {
-        form.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).or_else(|| query.get(key).map(str::to_string))
+        form.iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .or_else(|| query.get(key).map(str::to_string))
     };
     let settings = shared.settings();
     let valid = find("client_id").as_deref() == Some(settings.client_id.as_str())
@@ -35,7 +42,10 @@ pub(super) async fn login(State(shared): State<AppState>, RawQuery(raw): RawQuer
     ))
 }
 
-pub(super) async fn logout(State(shared): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub(super) async fn logout(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let token = auth::require(&shared, &headers)?;
     lock(&shared.tokens).revoke(&token);
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -56,7 +66,11 @@ pub(super) async fn versions(State(shared): State<AppState>) -> Json<Value> {
     }))
 }
 
-pub(super) async fn me(State(shared): State<AppState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
+pub(super) async fn me(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
     auth::require(&shared, &headers)?;
     let params = Params::parse(raw.as_deref())?;
     let client_id = shared.settings().client_id;

@@ -13,22 +13,38 @@ use crate::params::{Params, project};
 use crate::query_tasks::{self, TaskStatus};
 use crate::state::{AppState, lock, read};
 
-pub(super) async fn create_query_task(State(shared): State<AppState>, headers: HeaderMap, RawQuery(raw): RawQuery, body: Bytes) -> Result<Response, ApiError> {
+pub(super) async fn create_query_task(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     auth::require(&shared, &headers)?;
     let params = Params::parse(raw.as_deref())?;
     let body: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("Request body is not valid JSON: {e}")))?;
     let task = query_tasks::create(&shared, &body, &params).await?;
-    Ok(json_response(StatusCode::OK, &project(task, params.fields().as_deref())))
+    Ok(json_response(
+        StatusCode::OK,
+        &project(task, params.fields().as_deref()),
+    ))
 }
 
-pub(super) async fn query_task(State(shared): State<AppState>, headers: HeaderMap, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
+pub(super) async fn query_task(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
     auth::require(&shared, &headers)?;
     let params = Params::parse(raw.as_deref())?;
     let mut tasks = lock(&shared.tasks);
     let task = tasks.get_mut(&id).ok_or(ApiError::NotFound)?;
     task.expire_if_due();
-    Ok(json_response(StatusCode::OK, &project(task.to_json(&shared), params.fields().as_deref())))
+    Ok(json_response(
+        StatusCode::OK,
+        &project(task.to_json(&shared), params.fields().as_deref()),
+    ))
 }
 
 /// The rendered results of a finished task, or what to answer instead.
@@ -37,24 +53,39 @@ fn results_of(shared: &AppState, id: &str) -> Result<Result<formats::Body, TaskS
         let mut tasks = lock(&shared.tasks);
         let task = tasks.get_mut(id).ok_or(ApiError::NotFound)?;
         task.expire_if_due();
-        (task.status, task.outcome.clone(), task.result_format.clone(), task.query_id.clone())
+        (
+            task.status,
+            task.outcome.clone(),
+            task.result_format.clone(),
+            task.query_id.clone(),
+        )
     };
-    let def = read(&shared.catalog).query(&query_id).map(|q| q.def.clone()).ok_or(ApiError::NotFound)?;
+    let def = read(&shared.catalog)
+        .query(&query_id)
+        .map(|q| q.def.clone())
+        .ok_or(ApiError::NotFound)?;
     match (status, outcome) {
-        (TaskStatus::Complete | TaskStatus::Error, Some((execution, from_cache))) => {
-            Ok(Ok(formats::body(&format, &execution, from_cache, &query_id, &def)?))
-        }
+        (TaskStatus::Complete | TaskStatus::Error, Some((execution, from_cache))) => Ok(Ok(
+            formats::body(&format, &execution, from_cache, &query_id, &def)?,
+        )),
         (status, _) => Ok(Err(status)),
     }
 }
 
-pub(super) async fn query_task_results(State(shared): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub(super) async fn query_task_results(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     auth::require(&shared, &headers)?;
     match results_of(&shared, &id)? {
         Ok(body) => Ok(body.into_response()),
         Err(TaskStatus::Added | TaskStatus::Running) => {
             // The body of a 202 is not documented; a small JSON status object is harmless.
-            Ok(json_response(StatusCode::ACCEPTED, &json!({"status": "running"})))
+            Ok(json_response(
+                StatusCode::ACCEPTED,
+                &json!({"status": "running"}),
+            ))
         }
         Err(TaskStatus::Expired) => Err(ApiError::NotFound),
         Err(_) => Err(ApiError::BadRequest("The query failed".into())),
@@ -62,7 +93,11 @@ pub(super) async fn query_task_results(State(shared): State<AppState>, headers: 
 }
 
 /// `GET /query_tasks/multi_results?query_task_ids=a,b` → `{id: {status, data?}}`.
-pub(super) async fn multi_results(State(shared): State<AppState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
+pub(super) async fn multi_results(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
     auth::require(&shared, &headers)?;
     let params = Params::parse(raw.as_deref())?;
     let ids = params
@@ -73,7 +108,9 @@ pub(super) async fn multi_results(State(shared): State<AppState>, headers: Heade
         let entry = match results_of(&shared, id) {
             Err(_) => json!({"status": "missing"}),
             Ok(Ok(body)) => {
-                let status = lock(&shared.tasks).get(id).map_or("complete", |t| t.status.as_str());
+                let status = lock(&shared.tasks)
+                    .get(id)
+                    .map_or("complete", |t| t.status.as_str());
                 json!({"status": status, "data": body.into_value()})
             }
             Ok(Err(status)) => json!({"status": status.as_str()}),

@@ -18,7 +18,10 @@ pub struct Harness {
 }
 
 pub fn config() -> FakeLookerConfig {
-    FakeLookerConfig { slow_query: SLOW, ..FakeLookerConfig::default() }
+    FakeLookerConfig {
+        slow_query: SLOW,
+        ..FakeLookerConfig::default()
+    }
 }
 
 pub async fn start() -> Harness {
@@ -26,7 +29,9 @@ pub async fn start() -> Harness {
 }
 
 pub async fn start_with(config: FakeLookerConfig) -> Harness {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let (id, secret) = (config.client_id.clone(), config.client_secret.clone());
     let fake = FakeLooker::start(config, listener).await.expect("start");
     let base = fake.base_url();
@@ -34,7 +39,10 @@ pub async fn start_with(config: FakeLookerConfig) -> Harness {
     let http = reqwest::Client::new();
     let login: Value = http
         .post(format!("{api}/login"))
-        .form(&[("client_id", id.as_str()), ("client_secret", secret.as_str())])
+        .form(&[
+            ("client_id", id.as_str()),
+            ("client_secret", secret.as_str()),
+        ])
         .send()
         .await
         .expect("login")
@@ -42,7 +50,13 @@ pub async fn start_with(config: FakeLookerConfig) -> Harness {
         .await
         .expect("login json");
     let token = login["access_token"].as_str().expect("token").to_string();
-    Harness { fake, http, base, api, token }
+    Harness {
+        fake,
+        http,
+        base,
+        api,
+        token,
+    }
 }
 
 impl Harness {
@@ -51,7 +65,10 @@ impl Harness {
     }
 
     pub async fn get_raw(&self, path: &str) -> reqwest::Response {
-        self.auth(self.http.get(format!("{}{path}", self.api))).send().await.expect("request")
+        self.auth(self.http.get(format!("{}{path}", self.api)))
+            .send()
+            .await
+            .expect("request")
     }
 
     /// GET an API path; returns status and JSON body (Null when the body is not JSON).
@@ -69,21 +86,39 @@ impl Harness {
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
-        let response = self.auth(self.http.post(format!("{}{path}", self.api))).json(body).send().await.expect("post");
+        let response = self
+            .auth(self.http.post(format!("{}{path}", self.api)))
+            .json(body)
+            .send()
+            .await
+            .expect("post");
         let status = response.status();
         let text = response.text().await.unwrap_or_default();
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
     pub async fn control_post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
-        let response = self.http.post(format!("{}/control{path}", self.base)).json(body).send().await.expect("control");
+        let response = self
+            .http
+            .post(format!("{}/control{path}", self.base))
+            .json(body)
+            .send()
+            .await
+            .expect("control");
         let status = response.status();
         let text = response.text().await.unwrap_or_default();
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
     pub async fn control_get(&self, path: &str) -> Value {
-        self.http.get(format!("{}/control{path}", self.base)).send().await.expect("control").json().await.expect("json")
+        self.http
+            .get(format!("{}/control{path}", self.base))
+            .send()
+            .await
+            .expect("control")
+            .json()
+            .await
+            .expect("json")
     }
 
     /// A query result value: `run_query` in plain `json`, first row, one field.
@@ -94,5 +129,10 @@ impl Harness {
 }
 
 pub fn ids(items: &Value) -> Vec<String> {
-    items.as_array().expect("array").iter().map(|i| i["id"].as_str().expect("string id").to_string()).collect()
+    items
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|i| i["id"].as_str().expect("string id").to_string())
+        .collect()
 }
