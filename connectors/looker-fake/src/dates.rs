@@ -53,8 +53,11 @@ impl Date {
         if parts.len() != 3 {
             return None;
         }
-        let year = parts[0].parse().ok()?;
+        let year: i32 = parts[0].parse().ok()?;
         let month: u32 = parts[1].parse().ok()?;
+        if !(1..=9999).contains(&year) {
+            return None;
+        }
         let day: u32 = parts[2].parse().ok()?;
         if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
             return None;

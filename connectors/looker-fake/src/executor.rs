@@ -129,6 +129,19 @@ pub(crate) async fn execute(
     Ok((execution, false))
 }
 
+/// Removes the in-flight entry however the run ends (even by a panic), so later identical
+/// queries start a new run instead of waiting forever.
+struct InflightGuard {
+    shared: Arc<Shared>,
+    key: String,
+}
+
+impl Drop for InflightGuard {
+    fn drop(&mut self) {
+        lock(&self.shared.executor.inflight).remove(&self.key);
+    }
+}
+
 async fn run_detached(
     shared: Arc<Shared>,
     def: QueryDef,
@@ -136,6 +149,10 @@ async fn run_detached(
     key: String,
     tx: watch::Sender<Option<Arc<Execution>>>,
 ) {
+    let guard = InflightGuard {
+        shared: shared.clone(),
+        key: key.clone(),
+    };
     let started = Instant::now();
     let ran_at = crate::dates::timestamp(SystemTime::now());
     let slow = read(&shared.catalog)
@@ -181,7 +198,7 @@ async fn run_detached(
         }
         execution
     });
-    lock(&shared.executor.inflight).remove(&key);
+    drop(guard);
     // Receivers see a closed channel (an error) if the explore vanished meanwhile.
     if let Some(execution) = execution {
         let _ = tx.send(Some(execution));

@@ -297,6 +297,7 @@ fn parse_date_term(term: &str, today: Date) -> Option<DateTerm> {
     let mut words = lower.split_whitespace();
     if let (Some(n), Some(unit), None) = (words.next(), words.next(), words.next())
         && let Ok(n) = n.parse::<i32>()
+        && (1..=10_000).contains(&n)
     {
         let (start, _) = current_unit(unit.trim_end_matches('s'), today, -(n - 1))?;
         return Some(DateTerm::Range(
@@ -316,7 +317,7 @@ fn period(text: &str, _today: Date) -> Option<(Date, Date)> {
     }
     if let Some((y, q)) = text.split_once("-q") {
         let (y, q): (i32, u32) = (y.parse().ok()?, q.parse().ok()?);
-        if !(1..=4).contains(&q) {
+        if !(1..=4).contains(&q) || !(1..=9999).contains(&y) {
             return None;
         }
         let start = Date::from_ymd(y, (q - 1) * 3 + 1, 1);
@@ -324,13 +325,13 @@ fn period(text: &str, _today: Date) -> Option<(Date, Date)> {
     }
     let parts: Vec<&str> = text.split(['-', '/']).collect();
     match parts.as_slice() {
-        [y] if y.len() == 4 => {
+        [y] if y.len() == 4 && y.chars().all(|c| c.is_ascii_digit()) => {
             let y: i32 = y.parse().ok()?;
             Some((Date::from_ymd(y, 1, 1), Date::from_ymd(y + 1, 1, 1)))
         }
         [y, m] => {
             let (y, m): (i32, u32) = (y.parse().ok()?, m.parse().ok()?);
-            if !(1..=12).contains(&m) {
+            if !(1..=12).contains(&m) || !(1..=9999).contains(&y) {
                 return None;
             }
             let start = Date::from_ymd(y, m, 1);

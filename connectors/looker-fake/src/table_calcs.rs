@@ -130,7 +130,7 @@ pub(crate) fn eval(expr: &Expr, ctx: &dyn CalcContext, row: usize, col: usize) -
             };
             match name.as_str() {
                 "offset" => {
-                    let target = row as i64 + arg(1)? as i64;
+                    let target = (row as i64).saturating_add(arg(1)? as i64);
                     if target < 0 || target >= ctx.row_count() as i64 {
                         return None;
                     }
@@ -155,14 +155,19 @@ pub(crate) fn eval(expr: &Expr, ctx: &dyn CalcContext, row: usize, col: usize) -
     }
 }
 
+/// Deeper expressions are refused, so hostile input cannot exhaust the stack.
+const MAX_DEPTH: usize = 64;
+
 struct Parser<'a> {
     chars: std::iter::Peekable<std::str::Chars<'a>>,
+    depth: usize,
 }
 
 impl<'a> Parser<'a> {
     fn new(text: &'a str) -> Self {
         Parser {
             chars: text.chars().peekable(),
+            depth: 0,
         }
     }
 
@@ -182,6 +187,16 @@ impl<'a> Parser<'a> {
     }
 
     fn sum(&mut self) -> Result<Expr, String> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err("expression nested too deeply".into());
+        }
+        let result = self.sum_inner();
+        self.depth -= 1;
+        result
+    }
+
+    fn sum_inner(&mut self) -> Result<Expr, String> {
         let mut left = self.product()?;
         loop {
             self.skip_ws();
@@ -211,11 +226,16 @@ impl<'a> Parser<'a> {
 
     fn unary(&mut self) -> Result<Expr, String> {
         self.skip_ws();
-        if self.chars.peek() == Some(&'-') {
-            self.chars.next();
-            return Ok(Expr::Neg(Box::new(self.unary()?)));
+        let mut negations = 0;
+        while self.chars.next_if_eq(&'-').is_some() {
+            negations += 1;
+            self.skip_ws();
         }
-        self.atom()
+        let mut expr = self.atom()?;
+        if negations % 2 == 1 {
+            expr = Expr::Neg(Box::new(expr));
+        }
+        Ok(expr)
     }
 
     fn atom(&mut self) -> Result<Expr, String> {
@@ -310,5 +330,15 @@ mod tests {
         let share = Parser::new("${a.x} / sum(${a.x}) * -1").parse().unwrap();
         assert_eq!(eval(&share, &ctx, 1, 0), Some(-100.0 / 220.0));
         assert!(Parser::new("${a.x} +").parse().is_err());
+        let deep = format!("{}1{}", "(".repeat(10_000), ")".repeat(10_000));
+        assert!(Parser::new(&deep).parse().is_err(), "bounded nesting");
+        assert_eq!(
+            eval(&Parser::new("--2").parse().unwrap(), &ctx, 0, 0),
+            Some(2.0)
+        );
+        let far = Parser::new("offset(${a.x}, 99999999999999999999)")
+            .parse()
+            .unwrap();
+        assert_eq!(eval(&far, &ctx, 0, 0), None);
     }
 }

@@ -1029,3 +1029,57 @@ async fn without_the_demo_there_is_no_content() {
     assert_eq!(h.ok("/dashboards/search").await, json!([]));
     assert_eq!(h.get("/dashboards/1").await.0, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn hostile_input_gets_looker_errors_and_never_breaks_the_server() {
+    let h = start().await;
+    let deep = format!("{}1{}", "(".repeat(5000), ")".repeat(5000));
+    let calc = json!([{"table_calculation": "x", "label": "X", "expression": deep}]).to_string();
+    let cases = [
+        json!({"model": "demo_model", "view": "orders", "fields": ["orders.count", "x"], "dynamic_fields": calc}),
+        json!({"model": "demo_model", "view": "orders", "fields": ["orders.count"], "filters": {"orders.created_date": "2147483647-01-01"}}),
+        json!({"model": "demo_model", "view": "orders", "fields": ["orders.count"], "filters": {"orders.created_date": "99999999 months"}}),
+        json!({"model": "demo_model", "view": "orders", "fields": ["orders.count"], "filters": {"orders.count": "[1,"}}),
+        json!({"model": "demo_model", "view": "orders", "fields": ["orders.count"], "pivots": ["orders.count"]}),
+        json!({"model": "demo_model", "view": "orders", "fields": ["orders.count"], "limit": "-99999999999999999999"}),
+    ];
+    for body in &cases {
+        let (status, result) = h.post("/queries/run/json_detail", body).await;
+        assert!(
+            status == StatusCode::OK || status.is_client_error(),
+            "{status} for {body}"
+        );
+        if status == StatusCode::OK {
+            assert!(
+                result["errors"].is_array() || result["data"].is_array(),
+                "{result}"
+            );
+        }
+    }
+    let garbage = h
+        .auth(h.http.post(format!("{}/queries", h.api)))
+        .body("{\"model\":")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(garbage.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        h.post("/queries", &json!(["not", "an", "object"])).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        h.post(
+            "/query_tasks",
+            &json!({"query_id": 5, "result_format": ["json"]})
+        )
+        .await
+        .0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        h.get("/dashboards/search?title=%ZZ").await.0,
+        StatusCode::OK,
+        "undecodable escapes are taken literally"
+    );
+    assert_eq!(h.ok("/looks/1").await["id"], "1", "still serving");
+}
