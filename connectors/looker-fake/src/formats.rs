@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 use crate::errors::{ApiError, json_response};
 use crate::executor::Execution;
 use crate::json_detail::{self, RunInfo};
+use crate::model::Val;
 use crate::query::QueryDef;
 use crate::query_engine::QueryResult;
 
@@ -151,8 +152,6 @@ fn plain_json(result: &QueryResult) -> Value {
             .collect(),
     )
 }
-
-use crate::model::Val;
 
 fn delimited(result: &QueryResult, sep: char) -> String {
     let quote = |s: String| {
