@@ -33,6 +33,9 @@ pub enum Command {
     Serve(ServeArgs),
     /// Read a token from stdin and print its SHA-256, for --token-hash.
     HashToken,
+    /// Run a fake Looker API 4.0 server with a demo instance (for trying kpilink
+    /// without a Looker account, tests and benchmarks).
+    FakeLooker(kpilink_looker_fake::FakeLookerArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
@@ -229,7 +232,7 @@ mod tests {
         argv.extend_from_slice(args);
         match Cli::try_parse_from(argv).unwrap().command {
             Command::Serve(args) => args,
-            Command::HashToken => unreachable!(),
+            _ => unreachable!("the tests parse serve only"),
         }
     }
 
