@@ -8,15 +8,6 @@ use common::*;
 use kpilink::proto::*;
 use tonic::Code;
 
-/// A daemon that may reach http sources on 127.0.0.1 (where the test servers live).
-async fn local_daemon() -> TestDaemon {
-    TestDaemon::start_with(|config| {
-        config.allow_http_sources = true;
-        config.allow_source_cidrs = vec!["127.0.0.1/32".parse().unwrap()];
-    })
-    .await
-}
-
 async fn test_result(
     daemon: &TestDaemon,
     server_url: &str,

@@ -410,3 +410,75 @@ pub fn looker_at(
         .insert("client_id".to_owned(), client_id.to_owned());
     request
 }
+
+/// A fake Looker on 127.0.0.1 with the demo instance.
+pub async fn fake_looker(
+    config: kpilink_looker_fake::FakeLookerConfig,
+) -> kpilink_looker_fake::FakeLooker {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    kpilink_looker_fake::FakeLooker::start(config, listener)
+        .await
+        .unwrap()
+}
+
+/// A daemon that may reach sources on 127.0.0.1 over http (where fakes live).
+pub async fn local_daemon() -> TestDaemon {
+    TestDaemon::start_with(|config| {
+        config.allow_http_sources = true;
+        config.allow_source_cidrs = vec!["127.0.0.1/32".parse().unwrap()];
+    })
+    .await
+}
+
+/// Creates a connection of org `acme` to the fake with the demo credentials
+/// (or `secret`) and returns its id.
+pub async fn connect_fake(
+    daemon: &TestDaemon,
+    fake: &kpilink_looker_fake::FakeLooker,
+    secret: &str,
+    query_timeout: Option<std::time::Duration>,
+) -> String {
+    let mut request = looker_at(
+        "acme",
+        &format!("fake-{}", uuid_like()),
+        &fake.base_url(),
+        "demo-client-id",
+        secret,
+    );
+    request.query_timeout = query_timeout.map(|t| prost_types::Duration {
+        seconds: t.as_secs() as i64,
+        nanos: t.subsec_nanos() as i32,
+    });
+    create(&daemon.clients, request).await.id
+}
+
+fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+pub fn tile_source(dashboard_id: &str, tile_id: &str) -> kpilink::proto::Source {
+    kpilink::proto::Source {
+        source: Some(kpilink::proto::source::Source::DashboardTile(
+            kpilink::proto::DashboardTileRef {
+                dashboard_id: dashboard_id.into(),
+                tile_id: tile_id.into(),
+            },
+        )),
+    }
+}
+
+pub fn look_source(look_id: &str) -> kpilink::proto::Source {
+    kpilink::proto::Source {
+        source: Some(kpilink::proto::source::Source::Look(
+            kpilink::proto::LookRef {
+                look_id: look_id.into(),
+            },
+        )),
+    }
+}
