@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -10,6 +11,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::security::{MasterKeySource, TokenGrant};
+use crate::sync::SyncSettings;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:50051";
 pub const DEFAULT_DATA_DIR: &str = "./kpilink-data";
@@ -95,6 +97,39 @@ pub struct ServeArgs {
     )]
     pub allow_source_cidrs: Vec<ipnet::IpNet>,
 
+    /// Sync interval of bindings created without one [default: 15m].
+    #[arg(long, env = "KPILINK_DEFAULT_SYNC_INTERVAL", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub default_sync_interval: Option<Duration>,
+
+    /// Shortest sync interval a binding may have [default: 60s].
+    #[arg(long, env = "KPILINK_MIN_SYNC_INTERVAL", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub min_sync_interval: Option<Duration>,
+
+    /// Query budget of background syncs, so cold dashboards still sync [default: 10m].
+    #[arg(long, env = "KPILINK_BACKGROUND_QUERY_BUDGET", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub background_query_budget: Option<Duration>,
+
+    /// Concurrent source queries per connection (Looker allows 15 per user) [default: 4].
+    #[arg(
+        long,
+        env = "KPILINK_SYNC_CONCURRENCY_PER_CONNECTION",
+        value_name = "N"
+    )]
+    pub sync_concurrency_per_connection: Option<usize>,
+
+    /// Concurrent source queries in all [default: 64].
+    #[arg(long, env = "KPILINK_SYNC_CONCURRENCY", value_name = "N")]
+    pub sync_concurrency: Option<usize>,
+
+    /// Bindings due within this window of each other sync in one cycle, sharing
+    /// query runs [default: 30s].
+    #[arg(long, env = "KPILINK_SYNC_COALESCE_WINDOW", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub sync_coalesce_window: Option<Duration>,
+
+    /// How long update events are kept for WatchUpdates replays [default: 30days].
+    #[arg(long, env = "KPILINK_UPDATE_RETENTION", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub update_retention: Option<Duration>,
+
     /// An accepted bearer token, as SHA256HEX:* (all orgs) or SHA256HEX:org1,org2.
     /// Repeatable; in KPILINK_TOKEN_HASHES separate them with ';'.
     /// Make the hash with `kpilink hash-token`.
@@ -119,6 +154,18 @@ struct FileConfig {
     allow_http_sources: Option<bool>,
     #[serde(default)]
     allow_source_cidrs: Vec<ipnet::IpNet>,
+    #[serde(default, with = "humantime_serde")]
+    default_sync_interval: Option<Duration>,
+    #[serde(default, with = "humantime_serde")]
+    min_sync_interval: Option<Duration>,
+    #[serde(default, with = "humantime_serde")]
+    background_query_budget: Option<Duration>,
+    sync_concurrency_per_connection: Option<usize>,
+    sync_concurrency: Option<usize>,
+    #[serde(default, with = "humantime_serde")]
+    update_retention: Option<Duration>,
+    #[serde(default, with = "humantime_serde")]
+    sync_coalesce_window: Option<Duration>,
     #[serde(default)]
     tokens: Vec<FileToken>,
 }
@@ -139,6 +186,7 @@ pub struct ServeConfig {
     pub master_key: MasterKeySource,
     pub allow_http_sources: bool,
     pub allow_source_cidrs: Vec<ipnet::IpNet>,
+    pub sync: SyncSettings,
     /// Empty: generate an admin token in the data directory.
     pub tokens: Vec<TokenGrant>,
 }
@@ -155,6 +203,7 @@ impl ServeConfig {
             master_key: MasterKeySource::DataDir(data_dir.to_owned()),
             allow_http_sources: false,
             allow_source_cidrs: Vec::new(),
+            sync: SyncSettings::default(),
             tokens: Vec::new(),
         }
     }
@@ -212,6 +261,39 @@ impl ServeConfig {
                 .allow_http_sources
                 .or(file.allow_http_sources)
                 .unwrap_or(false),
+            sync: {
+                let defaults = SyncSettings::default();
+                SyncSettings {
+                    default_interval: args
+                        .default_sync_interval
+                        .or(file.default_sync_interval)
+                        .unwrap_or(defaults.default_interval),
+                    min_interval: args
+                        .min_sync_interval
+                        .or(file.min_sync_interval)
+                        .unwrap_or(defaults.min_interval),
+                    background_budget: args
+                        .background_query_budget
+                        .or(file.background_query_budget)
+                        .unwrap_or(defaults.background_budget),
+                    per_connection: args
+                        .sync_concurrency_per_connection
+                        .or(file.sync_concurrency_per_connection)
+                        .unwrap_or(defaults.per_connection),
+                    global: args
+                        .sync_concurrency
+                        .or(file.sync_concurrency)
+                        .unwrap_or(defaults.global),
+                    retention: args
+                        .update_retention
+                        .or(file.update_retention)
+                        .unwrap_or(defaults.retention),
+                    coalesce_window: args
+                        .sync_coalesce_window
+                        .or(file.sync_coalesce_window)
+                        .unwrap_or(defaults.coalesce_window),
+                }
+            },
             allow_source_cidrs: if args.allow_source_cidrs.is_empty() {
                 file.allow_source_cidrs
             } else {

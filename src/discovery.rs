@@ -134,15 +134,28 @@ impl Discovery {
         source: &SourceRef,
         selection: &Selection,
     ) -> Result<Preview> {
-        check_source(source)?;
-        let (chart, table) = self.fetch(org_id, connection_id, source, true).await?;
-        let table = table.expect("fetch refuses unsupported charts when asked to");
-        let reading = selection::select(&chart, &table, selection)?;
+        let (reading, table) = self.read(org_id, connection_id, source, selection).await?;
         Ok(Preview {
             reading,
             data_as_of: table.data_as_of.unwrap_or_else(SystemTime::now),
             from_cache: table.from_cache,
         })
+    }
+
+    /// Reads the selected value under the connection's deadline, and returns the
+    /// table it came from.
+    pub async fn read(
+        &self,
+        org_id: &str,
+        connection_id: &str,
+        source: &SourceRef,
+        selection: &Selection,
+    ) -> Result<(Reading, ResultTable)> {
+        check_source(source)?;
+        let (chart, table) = self.fetch(org_id, connection_id, source, true).await?;
+        let table = table.expect("fetch refuses unsupported charts when asked to");
+        let reading = selection::select(&chart, &table, selection)?;
+        Ok((reading, table))
     }
 
     /// Resolves the chart and runs its query, all within the connection's

@@ -110,14 +110,6 @@ impl Error {
         Error::new(Code::Internal, Reason::Internal, message)
     }
 
-    pub fn unimplemented(what: &str) -> Self {
-        Error::new(
-            Code::Unimplemented,
-            Reason::NotImplemented,
-            format!("{what} is not implemented yet"),
-        )
-    }
-
     pub fn class(&self) -> ErrorClass {
         self.reason.class()
     }

@@ -1,6 +1,7 @@
 //! kpilink: links OKR key results to numbers in BI tools and keeps them current.
 
 pub mod api;
+pub mod bindings;
 pub mod config;
 pub mod connections;
 pub mod connectors;
@@ -14,5 +15,6 @@ pub mod selection;
 pub mod server;
 pub mod sources;
 pub mod store;
+pub mod sync;
 pub mod time;
 pub mod validate;

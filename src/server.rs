@@ -12,6 +12,7 @@ use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 
 use crate::api::{BindingApi, ConnectionApi, DiscoveryApi};
+use crate::bindings::Bindings;
 use crate::config::ServeConfig;
 use crate::connections::Connections;
 use crate::discovery::Discovery;
@@ -23,6 +24,7 @@ use crate::security::{
 };
 use crate::sources::SourcePool;
 use crate::store::{SealedSecret, SledStore, Store};
+use crate::sync::{Engine, UpdateLog};
 use kpilink_connector::SourcePolicy;
 use kpilink_connector::http::DEFAULT_BODY_CAP;
 
@@ -37,6 +39,7 @@ const KEY_CHECK_TEXT: &str = "kpilink master key check";
 pub struct Daemon {
     connections: Arc<Connections>,
     discovery: Arc<Discovery>,
+    bindings: Arc<Bindings>,
     authenticator: Arc<Authenticator>,
 }
 
@@ -75,9 +78,24 @@ impl Daemon {
             },
             DEFAULT_BODY_CAP,
         ));
-        let connections = Arc::new(Connections::new(store, sealer, sources));
+        let connections = Arc::new(Connections::new(store.clone(), sealer, sources));
+        let discovery = Arc::new(Discovery::new(connections.clone()));
+        let log = Arc::new(UpdateLog::open(store.clone()).await?);
+        let engine = Arc::new(Engine::new(
+            store.clone(),
+            connections.clone(),
+            log,
+            config.sync.clone(),
+        ));
+        let bindings = Arc::new(Bindings::new(
+            store,
+            connections.clone(),
+            discovery.clone(),
+            engine,
+        ));
         Ok(Daemon {
-            discovery: Arc::new(Discovery::new(connections.clone())),
+            discovery,
+            bindings,
             connections,
             authenticator: Arc::new(Authenticator::new(grants)),
         })
@@ -103,13 +121,17 @@ impl Daemon {
         let reflection_v1 = reflection_builder().build_v1()?;
         let reflection_v1alpha = reflection_builder().build_v1alpha()?;
 
-        let connection_api = ConnectionServiceServer::new(ConnectionApi::new(self.connections))
-            .max_decoding_message_size(MAX_REQUEST_BYTES);
+        let connection_api = ConnectionServiceServer::new(ConnectionApi::new(
+            self.connections,
+            self.bindings.clone(),
+        ))
+        .max_decoding_message_size(MAX_REQUEST_BYTES);
         let discovery_api = DiscoveryServiceServer::new(DiscoveryApi::new(self.discovery))
             .max_decoding_message_size(MAX_REQUEST_BYTES);
-        let binding_api =
-            BindingServiceServer::new(BindingApi).max_decoding_message_size(MAX_REQUEST_BYTES);
+        let binding_api = BindingServiceServer::new(BindingApi::new(self.bindings.clone()))
+            .max_decoding_message_size(MAX_REQUEST_BYTES);
 
+        let sync_cycles = self.bindings.engine().clone().start().await?;
         let addr = listener.local_addr()?;
         tracing::info!(%addr, "serving gRPC");
         let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -138,6 +160,7 @@ impl Daemon {
                 }
             } => tracing::warn!(grace = ?SHUTDOWN_GRACE, "calls still open after the grace period; stopping anyway"),
         }
+        sync_cycles.abort();
         tracing::info!("stopped serving");
         Ok(())
     }

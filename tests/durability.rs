@@ -215,3 +215,132 @@ async fn the_generated_admin_token_is_private_and_its_path_is_logged() {
         .await
         .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bindings_values_schedule_and_update_log_survive_sigkill() {
+    let fake = fake_looker(kpilink_looker_fake::FakeLookerConfig::default()).await;
+    let dir = tempfile::TempDir::new().unwrap();
+    let args = [
+        "--allow-http-sources",
+        "--allow-source-cidr",
+        "127.0.0.1/32",
+        "--min-sync-interval",
+        "1s",
+        "--sync-coalesce-window",
+        "1s",
+    ];
+    let daemon = ChildDaemon::start(dir.path(), &args, &[]);
+    let token = read_admin_token(dir.path());
+    let clients = Clients::connect(daemon.addr, &token).await;
+    let connection = create(
+        &clients,
+        looker_at(
+            "acme",
+            "fake",
+            &fake.base_url(),
+            "demo-client-id",
+            "demo-client-secret",
+        ),
+    )
+    .await;
+    let mut created = Vec::new();
+    for (kr, tile) in [("kr-1", "101"), ("kr-2", "102"), ("kr-3", "104")] {
+        let request = CreateBindingRequest {
+            org_id: "acme".into(),
+            key_result_id: kr.into(),
+            connection_id: connection.id.clone(),
+            source: Some(tile_source("1", tile)),
+            selection: Some(Selection {
+                x: (tile != "101").then_some(kpilink::proto::selection::X::Latest(true)),
+                ..Default::default()
+            }),
+            sync_interval: Some(prost_types::Duration {
+                seconds: 3600,
+                nanos: 0,
+            }),
+            ..Default::default()
+        };
+        let binding = clients
+            .bindings()
+            .create_binding(request)
+            .await
+            .unwrap()
+            .into_inner()
+            .binding
+            .unwrap();
+        created.push(binding);
+    }
+    let mut stream = clients
+        .bindings()
+        .watch_updates(WatchUpdatesRequest {
+            org_id: "acme".into(),
+            after_sequence: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut sequences = Vec::new();
+    for _ in 0..3 {
+        let update = stream.message().await.unwrap().unwrap().update.unwrap();
+        sequences.push(update.sequence);
+    }
+    drop(stream);
+    daemon.kill9();
+
+    let daemon = ChildDaemon::start(dir.path(), &args, &[]);
+    let clients = Clients::connect(daemon.addr, &token).await;
+    for before in &created {
+        let after = clients
+            .bindings()
+            .get_binding(GetBindingRequest {
+                org_id: "acme".into(),
+                binding_id: before.id.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .binding
+            .unwrap();
+        assert_eq!(&after, before, "binding, value and schedule intact");
+    }
+    // The log replays exactly what was acknowledged, then continues after it.
+    let mut stream = clients
+        .bindings()
+        .watch_updates(WatchUpdatesRequest {
+            org_id: "acme".into(),
+            after_sequence: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    for expected in &sequences {
+        let update = stream.message().await.unwrap().unwrap().update.unwrap();
+        assert_eq!(update.sequence, *expected);
+    }
+    let sync = clients
+        .bindings()
+        .update_binding(UpdateBindingRequest {
+            org_id: "acme".into(),
+            binding_id: created[0].id.clone(),
+            enabled: false,
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["enabled".into()],
+            }),
+            ..Default::default()
+        })
+        .await;
+    sync.unwrap();
+    let next = tokio::time::timeout(std::time::Duration::from_secs(5), stream.message())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap()
+        .update
+        .unwrap();
+    assert_eq!(
+        next.sequence,
+        sequences.last().unwrap() + 1,
+        "the log continues from the last sequence"
+    );
+    assert_eq!(next.status.unwrap().state(), BindingState::Disabled);
+}

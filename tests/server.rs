@@ -139,7 +139,7 @@ async fn every_service_requires_a_token() {
 }
 
 #[tokio::test]
-async fn binding_rpcs_answer_unimplemented_and_discovery_validates() {
+async fn malformed_requests_are_refused_before_any_work() {
     let daemon = TestDaemon::start().await;
     let clients = &daemon.clients;
     let error = clients
@@ -160,13 +160,20 @@ async fn binding_rpcs_answer_unimplemented_and_discovery_validates() {
         })
         .await
         .unwrap_err();
-    assert_error(&error, Code::Unimplemented, "NOT_IMPLEMENTED");
+    assert_error(&error, Code::InvalidArgument, "FIELD_REQUIRED");
     let error = clients
         .bindings()
-        .watch_updates(WatchUpdatesRequest::default())
+        .update_binding(UpdateBindingRequest {
+            org_id: "acme".into(),
+            binding_id: "bnd_x".into(),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["colour".into()],
+            }),
+            ..Default::default()
+        })
         .await
         .unwrap_err();
-    assert_error(&error, Code::Unimplemented, "NOT_IMPLEMENTED");
+    assert_error(&error, Code::InvalidArgument, "FIELD_INVALID");
     // Bad org ids are refused before anything else.
     let error = clients
         .discovery()
@@ -177,4 +184,24 @@ async fn binding_rpcs_answer_unimplemented_and_discovery_validates() {
         .await
         .unwrap_err();
     assert_error(&error, Code::InvalidArgument, "FIELD_REQUIRED");
+}
+
+#[tokio::test]
+async fn a_scoped_token_watches_only_its_orgs() {
+    let daemon = TestDaemon::start_with_tokens(&[("acme-token", &["acme"])]).await;
+    let acme = daemon.clients.with_token("acme-token");
+    let error = acme
+        .bindings()
+        .watch_updates(WatchUpdatesRequest {
+            org_id: "globex".into(),
+            after_sequence: 0,
+        })
+        .await
+        .unwrap_err();
+    assert_error(&error, Code::PermissionDenied, "ORG_NOT_PERMITTED");
+    // An empty org follows every org the token may see: the stream opens.
+    acme.bindings()
+        .watch_updates(WatchUpdatesRequest::default())
+        .await
+        .unwrap();
 }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
 use super::{authorize, convert};
+use crate::bindings::Bindings;
 use crate::connections::{ConnectionPatch, Connections, MapPatch, NewConnection};
 use crate::error::{Error, Reason, Result};
 use crate::proto::connection_service_server::ConnectionService;
@@ -11,11 +12,16 @@ use crate::proto::*;
 
 pub struct ConnectionApi {
     connections: Arc<Connections>,
+    /// Updates and deletes go through bindings, which re-arm or disable theirs.
+    bindings: Arc<Bindings>,
 }
 
 impl ConnectionApi {
-    pub fn new(connections: Arc<Connections>) -> Self {
-        ConnectionApi { connections }
+    pub fn new(connections: Arc<Connections>, bindings: Arc<Bindings>) -> Self {
+        ConnectionApi {
+            connections,
+            bindings,
+        }
     }
 }
 
@@ -97,8 +103,8 @@ impl ConnectionService for ConnectionApi {
         let (org_id, connection_id) = (request.org_id.clone(), request.connection_id.clone());
         let patch = connection_patch(request)?;
         let record = self
-            .connections
-            .update(&org_id, &connection_id, patch)
+            .bindings
+            .update_connection(&org_id, &connection_id, patch)
             .await?;
         Ok(Response::new(UpdateConnectionResponse {
             connection: Some(convert::connection(record)),
@@ -112,8 +118,8 @@ impl ConnectionService for ConnectionApi {
         authorize(&request, &request.get_ref().org_id)?;
         let request = request.into_inner();
         let disabled = self
-            .connections
-            .delete(&request.org_id, &request.connection_id, request.force)
+            .bindings
+            .delete_connection(&request.org_id, &request.connection_id, request.force)
             .await?;
         Ok(Response::new(DeleteConnectionResponse {
             disabled_bindings: i32::try_from(disabled).unwrap_or(i32::MAX),

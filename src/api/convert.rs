@@ -10,7 +10,10 @@ use crate::discovery::{ChartView, Preview};
 use crate::error::{Error, Reason, Result};
 use crate::proto;
 use crate::selection::{Format, Selection, XChoice};
-use crate::store::{ConnectionRecord, ConnectionTestRecord};
+use crate::store::{
+    BindingRecord, BindingState, ConnectionRecord, ConnectionTestRecord, HistoryRecord,
+    StatusRecord, UpdateRecord,
+};
 use crate::time::to_timestamp;
 
 pub(super) fn connection(record: ConnectionRecord) -> proto::Connection {
@@ -291,5 +294,116 @@ pub(super) fn preview(preview: Preview) -> proto::PreviewValueResponse {
         data_as_of: Some(system_time(preview.data_as_of)),
         from_cache: preview.from_cache,
         resolved_selection: Some(selection_to_proto(&reading.resolved)),
+    }
+}
+
+fn state(state: BindingState) -> proto::BindingState {
+    match state {
+        BindingState::Ok => proto::BindingState::Ok,
+        BindingState::Pending => proto::BindingState::Pending,
+        BindingState::Error => proto::BindingState::Error,
+        BindingState::Broken => proto::BindingState::Broken,
+        BindingState::Disabled => proto::BindingState::Disabled,
+    }
+}
+
+pub(super) fn state_filter(state: proto::BindingState) -> Option<BindingState> {
+    match state {
+        proto::BindingState::Unspecified => None,
+        proto::BindingState::Ok => Some(BindingState::Ok),
+        proto::BindingState::Pending => Some(BindingState::Pending),
+        proto::BindingState::Error => Some(BindingState::Error),
+        proto::BindingState::Broken => Some(BindingState::Broken),
+        proto::BindingState::Disabled => Some(BindingState::Disabled),
+    }
+}
+
+fn status(status: StatusRecord) -> proto::BindingStatus {
+    proto::BindingStatus {
+        state: state(status.state) as i32,
+        reason: status.reason,
+        message: status.message,
+        since: Some(to_timestamp(status.since)),
+    }
+}
+
+fn number(exact: &str) -> f64 {
+    exact.parse().unwrap_or(f64::NAN)
+}
+
+fn source_proto(source: &SourceRef) -> proto::Source {
+    let inner = match source {
+        SourceRef::DashboardTile {
+            dashboard_id,
+            tile_id,
+        } => proto::source::Source::DashboardTile(proto::DashboardTileRef {
+            dashboard_id: dashboard_id.clone(),
+            tile_id: tile_id.clone(),
+        }),
+        SourceRef::Look { look_id } => proto::source::Source::Look(proto::LookRef {
+            look_id: look_id.clone(),
+        }),
+    };
+    proto::Source {
+        source: Some(inner),
+    }
+}
+
+pub(super) fn binding(record: BindingRecord) -> proto::Binding {
+    proto::Binding {
+        source: Some(source_proto(&record.source)),
+        selection: Some(selection_to_proto(&record.selection)),
+        sync_interval: Some(duration_to_proto(Duration::from_millis(
+            record.sync_interval_ms,
+        ))),
+        current: record.current.map(|v| proto::CurrentValue {
+            value: number(&v.exact),
+            exact_value: v.exact,
+            raw: v.raw,
+            rendered: v.rendered.unwrap_or_default(),
+            data_as_of: v.data_as_of.map(to_timestamp),
+            fetched_at: Some(to_timestamp(v.fetched_at)),
+            from_cache: v.from_cache,
+        }),
+        status: Some(status(record.status)),
+        last_sync_time: record.last_sync_time.map(to_timestamp),
+        next_sync_time: record.next_sync_time.map(to_timestamp),
+        create_time: Some(to_timestamp(record.create_time)),
+        update_time: Some(to_timestamp(record.update_time)),
+        id: record.id,
+        org_id: record.org_id,
+        key_result_id: record.key_result_id,
+        connection_id: record.connection_id,
+        enabled: record.enabled,
+    }
+}
+
+pub(super) fn history_entry(entry: HistoryRecord) -> proto::HistoryEntry {
+    let v = entry.value;
+    proto::HistoryEntry {
+        value: number(&v.exact),
+        exact_value: v.exact,
+        raw: v.raw,
+        rendered: v.rendered.unwrap_or_default(),
+        fetched_at: Some(to_timestamp(v.fetched_at)),
+        data_as_of: v.data_as_of.map(to_timestamp),
+        from_cache: v.from_cache,
+        x_value: v.x_value.unwrap_or_default(),
+        y_field: v.y_field,
+        pivot_key: v.pivot_key.unwrap_or_default(),
+        backfilled: entry.backfilled,
+    }
+}
+
+pub(super) fn update(event: UpdateRecord) -> proto::BindingUpdate {
+    proto::BindingUpdate {
+        sequence: event.sequence,
+        value: event.value.as_deref().map(number),
+        previous_value: event.previous_value.as_deref().map(number),
+        status: Some(status(event.status)),
+        observed_at: Some(to_timestamp(event.observed_at)),
+        org_id: event.org_id,
+        binding_id: event.binding_id,
+        key_result_id: event.key_result_id,
     }
 }

@@ -32,10 +32,3 @@ fn authorize<T>(request: &Request<T>, org_id: &str) -> Result<(), Status> {
     caller(request)?.check_org(org_id)?;
     Ok(())
 }
-
-/// The answer of an RPC whose issue has not landed: `UNIMPLEMENTED`, after the
-/// same org check as every other call.
-fn unimplemented<T, R>(request: &Request<T>, org_id: &str, rpc: &str) -> Result<R, Status> {
-    authorize(request, org_id)?;
-    Err(Error::unimplemented(rpc).into())
-}

@@ -193,9 +193,9 @@ impl Connections {
         ))
     }
 
-    /// Deletes the connection. No binding can use it yet: bindings arrive with
-    /// the binding service, which adds the in-use check and `force`.
-    pub async fn delete(&self, org_id: &str, connection_id: &str, _force: bool) -> Result<u32> {
+    /// Deletes the connection and ends its source session. The binding service
+    /// checks first that no binding uses it (or disables them).
+    pub async fn delete(&self, org_id: &str, connection_id: &str) -> Result<()> {
         check_ids(org_id, connection_id)?;
         let existed = self
             .store
@@ -207,7 +207,7 @@ impl Connections {
         }
         self.sources.forget(org_id, connection_id);
         tracing::info!(org_id, connection_id, "connection deleted");
-        Ok(0)
+        Ok(())
     }
 
     /// The live connector of a connection and its interactive deadline.

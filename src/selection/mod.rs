@@ -26,7 +26,8 @@ pub const TOTALS_ROW_KEY: &str = "$$$_totals_$$$";
 const NAMES_IN_ERRORS: usize = 5;
 
 /// Which row to read.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum XChoice {
     /// The chart's default: the latest period on a time axis, else the first row.
     #[default]
@@ -35,7 +36,8 @@ pub enum XChoice {
     Latest,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Format {
     #[default]
     Exact,
@@ -43,7 +45,7 @@ pub enum Format {
 }
 
 /// A selection as the user gave it; empty parts take the chart's default.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Selection {
     pub x_field: Option<String>,
     pub x: XChoice,
@@ -121,6 +123,27 @@ impl Reading {
             ));
         }
         text
+    }
+}
+
+/// Whether a field's values are periods in time (so `latest` and backfill work).
+pub fn is_time_field(field: &Field) -> bool {
+    period::is_time(field.timeframe.as_ref())
+}
+
+/// A row's period on the time axis `x`: its sortable key and its text.
+pub fn row_period(row: &Row, x: &Field) -> Option<(Vec<i64>, String)> {
+    let text = row_x_text(row, x)?;
+    Some((period::key(&text)?, text))
+}
+
+/// The first day `(year, month, day)` of a period key on the time axis `x`.
+pub fn period_start(key: &[i64], x: &Field) -> (i64, i64, i64) {
+    let part = |index: usize| key.get(index).copied().unwrap_or(1);
+    match x.timeframe {
+        Some(kpilink_connector::Timeframe::Year) => (part(0), 1, 1),
+        Some(kpilink_connector::Timeframe::Quarter) => (part(0), 3 * part(1) - 2, 1),
+        _ => (part(0), part(1), part(2)),
     }
 }
 

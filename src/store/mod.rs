@@ -7,11 +7,15 @@
 mod keys;
 mod migrate;
 mod records;
+mod sled_bindings;
 mod sled_store;
 
 use async_trait::async_trait;
 
-pub use records::{ConnectionRecord, ConnectionTestRecord, SealedSecret};
+pub use records::{
+    BindingFilter, BindingRecord, BindingState, ConnectionRecord, ConnectionTestRecord,
+    HistoryRecord, SealedSecret, StatusRecord, UpdateRecord, ValueRecord,
+};
 pub use sled_store::SledStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -19,6 +23,9 @@ pub enum StoreError {
     /// Another connection of the org already has this display name.
     #[error("display name taken")]
     NameTaken,
+    /// The org already has a binding for this key result.
+    #[error("key result already bound")]
+    KeyResultTaken,
     /// The record changed since it was read; read it again and retry.
     #[error("record changed concurrently")]
     Changed,
@@ -65,4 +72,58 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// Returns whether the connection existed.
     async fn delete_connection(&self, org_id: &str, connection_id: &str) -> StoreResult<bool>;
+
+    /// Writes one binding change atomically with its history entry and its update
+    /// event, and returns the event's sequence. `current: None` inserts (failing
+    /// with [`StoreError::KeyResultTaken`] when the key result is bound);
+    /// otherwise `current` must still be what is stored ([`StoreError::Changed`]).
+    /// `updated: None` deletes the binding and its history.
+    async fn write_binding(
+        &self,
+        current: Option<&BindingRecord>,
+        updated: Option<&BindingRecord>,
+        history: &[HistoryRecord],
+        event: Option<&UpdateRecord>,
+    ) -> StoreResult<Option<u64>>;
+    /// The id of the org's binding for a key result, if any.
+    async fn binding_for_key_result(
+        &self,
+        org_id: &str,
+        key_result_id: &str,
+    ) -> StoreResult<Option<String>>;
+    async fn get_binding(
+        &self,
+        org_id: &str,
+        binding_id: &str,
+    ) -> StoreResult<Option<BindingRecord>>;
+    /// The org's bindings in id order after `after_id` that match `filter`, at most `limit`.
+    async fn list_bindings(
+        &self,
+        org_id: &str,
+        after_id: Option<&str>,
+        limit: usize,
+        filter: &BindingFilter,
+    ) -> StoreResult<Vec<BindingRecord>>;
+    async fn bindings_of_connection(
+        &self,
+        org_id: &str,
+        connection_id: &str,
+    ) -> StoreResult<Vec<BindingRecord>>;
+    /// Every binding of every org (the scheduler loads them at start).
+    async fn all_bindings(&self) -> StoreResult<Vec<BindingRecord>>;
+    /// A binding's history, newest first, before the entry `before` (an opaque key).
+    async fn history(
+        &self,
+        org_id: &str,
+        binding_id: &str,
+        before: Option<u64>,
+        limit: usize,
+    ) -> StoreResult<Vec<(u64, HistoryRecord)>>;
+    /// Update events with `after < sequence <= up_to`, in order, at most `limit`.
+    async fn updates(&self, after: u64, up_to: u64, limit: usize)
+    -> StoreResult<Vec<UpdateRecord>>;
+    /// The sequence of the newest event (0 when the log is empty).
+    async fn last_sequence(&self) -> StoreResult<u64>;
+    /// Drops events observed before `before`; returns how many.
+    async fn prune_updates(&self, before: crate::time::UnixMicros) -> StoreResult<usize>;
 }

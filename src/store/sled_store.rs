@@ -8,7 +8,9 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 
 use super::keys;
 use super::migrate;
+use super::records::{BindingFilter, BindingRecord, HistoryRecord, UpdateRecord};
 use super::records::{ConnectionRecord, decode, encode};
+use super::sled_bindings::BindingTrees;
 use super::{Store, StoreError, StoreResult};
 
 /// sled's page cache; the default (1 GiB) is far more than kpilink's records need.
@@ -19,6 +21,7 @@ pub struct SledStore {
     meta: sled::Tree,
     connections: sled::Tree,
     connection_names: sled::Tree,
+    bindings: BindingTrees,
 }
 
 impl SledStore {
@@ -36,6 +39,7 @@ impl SledStore {
             meta: db.open_tree("meta")?,
             connections: db.open_tree("connections")?,
             connection_names: db.open_tree("connection_names")?,
+            bindings: BindingTrees::open(&db)?,
             db,
         })
     }
@@ -182,6 +186,93 @@ impl Store for SledStore {
             self.flush().await?;
         }
         Ok(existed)
+    }
+
+    async fn write_binding(
+        &self,
+        current: Option<&BindingRecord>,
+        updated: Option<&BindingRecord>,
+        history: &[HistoryRecord],
+        event: Option<&UpdateRecord>,
+    ) -> StoreResult<Option<u64>> {
+        // History ids: sled's generator is unique and monotonic across restarts.
+        let history_ids = (0..history.len())
+            .map(|_| self.db.generate_id())
+            .collect::<Result<Vec<u64>, _>>()?;
+        let sequence = self
+            .bindings
+            .write(&history_ids, current, updated, history, event)?;
+        self.flush().await?;
+        Ok(sequence)
+    }
+
+    async fn get_binding(
+        &self,
+        org_id: &str,
+        binding_id: &str,
+    ) -> StoreResult<Option<BindingRecord>> {
+        self.bindings.get(org_id, binding_id)
+    }
+
+    async fn binding_for_key_result(
+        &self,
+        org_id: &str,
+        key_result_id: &str,
+    ) -> StoreResult<Option<String>> {
+        self.bindings.for_key_result(org_id, key_result_id)
+    }
+
+    async fn list_bindings(
+        &self,
+        org_id: &str,
+        after_id: Option<&str>,
+        limit: usize,
+        filter: &BindingFilter,
+    ) -> StoreResult<Vec<BindingRecord>> {
+        self.bindings.list(org_id, after_id, limit, filter)
+    }
+
+    async fn bindings_of_connection(
+        &self,
+        org_id: &str,
+        connection_id: &str,
+    ) -> StoreResult<Vec<BindingRecord>> {
+        self.bindings.of_connection(org_id, connection_id)
+    }
+
+    async fn all_bindings(&self) -> StoreResult<Vec<BindingRecord>> {
+        self.bindings.all()
+    }
+
+    async fn history(
+        &self,
+        org_id: &str,
+        binding_id: &str,
+        before: Option<u64>,
+        limit: usize,
+    ) -> StoreResult<Vec<(u64, HistoryRecord)>> {
+        self.bindings.history(org_id, binding_id, before, limit)
+    }
+
+    async fn updates(
+        &self,
+        after: u64,
+        up_to: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<UpdateRecord>> {
+        self.bindings.updates(after, up_to, limit)
+    }
+
+    async fn last_sequence(&self) -> StoreResult<u64> {
+        self.bindings.last_sequence()
+    }
+
+    async fn prune_updates(&self, before: crate::time::UnixMicros) -> StoreResult<usize> {
+        let removed = self.bindings.prune(before)?;
+        if removed > 0 {
+            self.flush().await?;
+        }
+        Ok(removed)
     }
 }
 

@@ -85,7 +85,6 @@ reasons! {
     ValueNotNumeric => "VALUE_NOT_NUMERIC", Source;
     ValueMissing => "VALUE_MISSING", Source;
     // The daemon itself.
-    NotImplemented => "NOT_IMPLEMENTED", Config;
     Internal => "INTERNAL", Transient;
 }
 

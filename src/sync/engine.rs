@@ -1,0 +1,418 @@
+//! The sync engine: takes due bindings from the scheduler, reads their values
+//! with one Looker run per distinct query, and writes what changed.
+//!
+//! Per cycle, due bindings are grouped by connection; within a connection each
+//! distinct source is resolved once and each distinct query runs once (under
+//! the per-connection and global concurrency limits), and every binding reading
+//! that query selects its own cell from the shared result.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use kpilink_connector::{
+    ChartInfo, Connector, ConnectorError, QueryRef, Reason, ResultTable, SourceRef,
+};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use super::outcome::{self, Change, micros};
+use super::scheduler::Scheduler;
+use super::updates::UpdateLog;
+use crate::connections::Connections;
+use crate::error::{Error, Result};
+use crate::selection::{self, Reading};
+use crate::store::{BindingRecord, Store, StoreError, ValueRecord};
+use crate::time::{UnixMicros, now_micros};
+
+/// How many times a write that raced another is recomputed.
+const WRITE_ATTEMPTS: usize = 5;
+
+#[derive(Debug, Clone)]
+pub struct SyncSettings {
+    pub default_interval: Duration,
+    pub min_interval: Duration,
+    /// Query budget of background syncs (slow dashboards still sync).
+    pub background_budget: Duration,
+    pub per_connection: usize,
+    pub global: usize,
+    /// How long update events are kept.
+    pub retention: Duration,
+    /// Bindings due within this window of each other sync in one cycle.
+    pub coalesce_window: Duration,
+}
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        SyncSettings {
+            default_interval: Duration::from_secs(15 * 60),
+            min_interval: Duration::from_secs(60),
+            background_budget: Duration::from_secs(600),
+            per_connection: 4,
+            global: 64,
+            retention: Duration::from_secs(30 * 24 * 3600),
+            coalesce_window: Duration::from_secs(30),
+        }
+    }
+}
+
+pub struct Engine {
+    store: Arc<dyn Store>,
+    connections: Arc<Connections>,
+    scheduler: Scheduler,
+    log: Arc<UpdateLog>,
+    settings: SyncSettings,
+    global: Arc<Semaphore>,
+    per_connection: Mutex<HashMap<(String, String), Arc<Semaphore>>>,
+}
+
+/// `[0.9, 1.1)`: spreads syncs planned together.
+pub fn jitter() -> f64 {
+    0.9 + rand::random::<f64>() * 0.2
+}
+
+impl Engine {
+    pub fn new(
+        store: Arc<dyn Store>,
+        connections: Arc<Connections>,
+        log: Arc<UpdateLog>,
+        settings: SyncSettings,
+    ) -> Self {
+        Engine {
+            global: Arc::new(Semaphore::new(settings.global.max(1))),
+            store,
+            connections,
+            scheduler: Scheduler::default(),
+            log,
+            settings,
+            per_connection: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn settings(&self) -> &SyncSettings {
+        &self.settings
+    }
+
+    pub fn log(&self) -> &Arc<UpdateLog> {
+        &self.log
+    }
+
+    /// Plans every enabled binding at its persisted time, then syncs forever.
+    /// Bindings overdue after a restart are spread over a short window instead of
+    /// all firing at once.
+    pub async fn start(self: Arc<Self>) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+        let now = now_micros();
+        let bindings = self.store.all_bindings().await?;
+        let overdue_window = micros(Duration::from_secs(30));
+        for binding in &bindings {
+            if let (true, Some(at)) = (binding.enabled, binding.next_sync_time) {
+                let at = if at < now {
+                    now + (rand::random::<f64>() * overdue_window as f64) as i64
+                } else {
+                    at
+                };
+                self.plan(binding, at);
+            }
+        }
+        tracing::info!(
+            bindings = bindings.len(),
+            planned = self.scheduler.planned(),
+            "sync engine started"
+        );
+        let engine = self.clone();
+        let cycles = tokio::spawn(async move { engine.run().await });
+        let pruner = self.clone();
+        tokio::spawn(async move { pruner.prune_forever().await });
+        Ok(cycles)
+    }
+
+    pub fn plan(&self, binding: &BindingRecord, at: UnixMicros) {
+        self.scheduler
+            .plan((binding.org_id.clone(), binding.id.clone()), at);
+    }
+
+    pub fn cancel(&self, org_id: &str, binding_id: &str) {
+        self.scheduler
+            .cancel(&(org_id.to_owned(), binding_id.to_owned()));
+    }
+
+    /// When the next regular sync of a binding is due.
+    pub fn next_time(&self, binding: &BindingRecord, now: UnixMicros) -> UnixMicros {
+        now + micros(Duration::from_millis(binding.sync_interval_ms).mul_f64(jitter()))
+    }
+
+    async fn run(self: Arc<Self>) {
+        loop {
+            let due = self.scheduler.due(self.settings.coalesce_window).await;
+            let mut groups: HashMap<(String, String), Vec<BindingRecord>> = HashMap::new();
+            for (org_id, binding_id) in due {
+                match self.store.get_binding(&org_id, &binding_id).await {
+                    Ok(Some(binding)) if binding.enabled => groups
+                        .entry((org_id, binding.connection_id.clone()))
+                        .or_default()
+                        .push(binding),
+                    Ok(_) => {}
+                    Err(error) => tracing::error!(%error, binding_id, "cannot load a due binding"),
+                }
+            }
+            for ((org_id, connection_id), bindings) in groups {
+                let engine = self.clone();
+                tokio::spawn(async move {
+                    engine
+                        .sync_connection(&org_id, &connection_id, bindings)
+                        .await
+                });
+            }
+        }
+    }
+
+    fn connection_limit(&self, org_id: &str, connection_id: &str) -> Arc<Semaphore> {
+        self.per_connection
+            .lock()
+            .expect("limits lock")
+            .entry((org_id.to_owned(), connection_id.to_owned()))
+            .or_insert_with(|| Arc::new(Semaphore::new(self.settings.per_connection.max(1))))
+            .clone()
+    }
+
+    /// Syncs the due bindings of one connection: one resolve per source, one run
+    /// per query.
+    async fn sync_connection(
+        self: Arc<Self>,
+        org_id: &str,
+        connection_id: &str,
+        bindings: Vec<BindingRecord>,
+    ) {
+        let budget = self.settings.background_budget;
+        let connector = match self.connections.connector(org_id, connection_id).await {
+            Ok((connector, _)) => connector,
+            Err(error) => {
+                for binding in bindings {
+                    self.record_failure(&binding, &error).await;
+                }
+                return;
+            }
+        };
+        let limit = self.connection_limit(org_id, connection_id);
+
+        let mut by_source: HashMap<SourceRef, Vec<BindingRecord>> = HashMap::new();
+        for binding in bindings {
+            by_source
+                .entry(binding.source.clone())
+                .or_default()
+                .push(binding);
+        }
+        let mut resolves = JoinSet::new();
+        for (source, members) in by_source {
+            let (connector, limit, global) =
+                (connector.clone(), limit.clone(), self.global.clone());
+            resolves.spawn(async move {
+                let _permits = permits(&limit, &global).await;
+                let resolved = connector.resolve(&source, budget).await;
+                (resolved, members)
+            });
+        }
+        let mut by_query: HashMap<QueryRef, Vec<(BindingRecord, ChartInfo)>> = HashMap::new();
+        while let Some(joined) = resolves.join_next().await {
+            let Ok((resolved, members)) = joined else {
+                continue;
+            };
+            match resolved {
+                Ok(resolved) => match resolved.query {
+                    Some(query) => by_query
+                        .entry(query)
+                        .or_default()
+                        .extend(members.into_iter().map(|b| (b, resolved.chart.clone()))),
+                    None => {
+                        let reason = resolved.chart.unsupported_reason.unwrap_or_default();
+                        let error =
+                            Error::from(ConnectorError::new(Reason::ChartUnsupported, reason));
+                        for binding in members {
+                            self.record_failure(&binding, &error).await;
+                        }
+                    }
+                },
+                Err(error) => {
+                    let error = Error::from(error);
+                    for binding in members {
+                        self.record_failure(&binding, &error).await;
+                    }
+                }
+            }
+        }
+        let mut runs = JoinSet::new();
+        for (query, members) in by_query {
+            let (connector, limit, engine) = (connector.clone(), limit.clone(), self.clone());
+            runs.spawn(async move {
+                let table = {
+                    let _permits = permits(&limit, &engine.global).await;
+                    connector.run(&query, budget).await
+                };
+                for (binding, chart) in members {
+                    match &table {
+                        Ok(table) => engine.record_reading(&binding, &chart, table).await,
+                        Err(error) => {
+                            engine
+                                .record_failure(&binding, &Error::from(error.clone()))
+                                .await
+                        }
+                    }
+                }
+            });
+        }
+        while runs.join_next().await.is_some() {}
+    }
+
+    async fn record_reading(
+        &self,
+        binding: &BindingRecord,
+        chart: &ChartInfo,
+        table: &ResultTable,
+    ) {
+        match selection::select(chart, table, &binding.selection) {
+            Ok(reading) => {
+                let value = value_record(&reading, table, now_micros());
+                let result = self
+                    .commit(binding, |current| {
+                        let now = now_micros();
+                        outcome::succeeded(
+                            current,
+                            value.clone(),
+                            now,
+                            self.next_time(current, now),
+                        )
+                    })
+                    .await;
+                if let Err(error) = result {
+                    tracing::error!(%error, binding_id = %binding.id, "cannot store a synced value");
+                }
+            }
+            Err(error) => self.record_failure(binding, &error).await,
+        }
+    }
+
+    async fn record_failure(&self, binding: &BindingRecord, error: &Error) {
+        tracing::info!(binding_id = %binding.id, reason = error.reason.as_str(), "sync failed");
+        let result = self
+            .commit(binding, |current| {
+                outcome::failed(current, error, now_micros(), jitter())
+            })
+            .await;
+        if let Err(error) = result {
+            tracing::error!(%error, binding_id = %binding.id, "cannot store a sync failure");
+        }
+    }
+
+    /// Writes the change `apply` makes to the stored binding, recomputing it when
+    /// another write got there first; publishes its event and plans the next sync.
+    pub async fn commit(
+        &self,
+        binding: &BindingRecord,
+        apply: impl Fn(&BindingRecord) -> Change,
+    ) -> Result<BindingRecord> {
+        let mut current = binding.clone();
+        for _ in 0..WRITE_ATTEMPTS {
+            let change = apply(&current);
+            match self
+                .store
+                .write_binding(
+                    Some(&current),
+                    Some(&change.updated),
+                    &change.history,
+                    change.event.as_ref(),
+                )
+                .await
+            {
+                Ok(sequence) => {
+                    if let Some(sequence) = sequence {
+                        self.log.published(sequence);
+                    }
+                    self.replan(&change.updated);
+                    return Ok(change.updated);
+                }
+                Err(StoreError::Changed) => {
+                    current = self
+                        .store
+                        .get_binding(&binding.org_id, &binding.id)
+                        .await
+                        .map_err(crate::connections::store_failure)?
+                        .ok_or_else(|| crate::bindings::not_found(&binding.id))?;
+                }
+                Err(error) => return Err(crate::connections::store_failure(error)),
+            }
+        }
+        Err(Error::internal(
+            "the binding is being changed concurrently; retry",
+        ))
+    }
+
+    /// Puts a stored binding on the agenda as its record says.
+    pub fn replan(&self, binding: &BindingRecord) {
+        match (binding.enabled, binding.next_sync_time) {
+            (true, Some(at)) => self.plan(binding, at),
+            _ => self.cancel(&binding.org_id, &binding.id),
+        }
+    }
+
+    async fn prune_forever(&self) {
+        let mut every = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            let before = now_micros() - micros(self.settings.retention);
+            match self.store.prune_updates(before).await {
+                Ok(0) => {}
+                Ok(removed) => tracing::info!(removed, "pruned update events past retention"),
+                Err(error) => tracing::warn!(%error, "cannot prune the update log"),
+            }
+        }
+    }
+
+    /// Reads one binding's value now (Sync now), with `budget`.
+    pub async fn read_now(
+        &self,
+        connector: &Arc<dyn Connector>,
+        binding: &BindingRecord,
+        budget: Duration,
+    ) -> Result<(Reading, ResultTable)> {
+        let resolved = connector.resolve(&binding.source, budget).await?;
+        let Some(query) = resolved.query else {
+            let reason = resolved.chart.unsupported_reason.unwrap_or_default();
+            return Err(ConnectorError::new(Reason::ChartUnsupported, reason).into());
+        };
+        let table = connector.run(&query, budget).await?;
+        let reading = selection::select(&resolved.chart, &table, &binding.selection)?;
+        Ok((reading, table))
+    }
+}
+
+async fn permits<'a>(
+    limit: &'a Semaphore,
+    global: &'a Semaphore,
+) -> (
+    tokio::sync::SemaphorePermit<'a>,
+    tokio::sync::SemaphorePermit<'a>,
+) {
+    let connection = limit.acquire().await.expect("semaphores are never closed");
+    let global = global.acquire().await.expect("semaphores are never closed");
+    (connection, global)
+}
+
+pub fn value_record(reading: &Reading, table: &ResultTable, now: UnixMicros) -> ValueRecord {
+    ValueRecord {
+        exact: reading.value.to_string(),
+        raw: reading.raw.clone(),
+        rendered: reading.rendered.clone(),
+        data_as_of: table.data_as_of.map(system_micros),
+        fetched_at: now,
+        from_cache: table.from_cache,
+        x_value: reading.x_value.clone(),
+        y_field: reading.y_field.clone(),
+        pivot_key: reading.pivot_key.clone(),
+    }
+}
+
+fn system_micros(time: std::time::SystemTime) -> UnixMicros {
+    time.duration_since(std::time::UNIX_EPOCH)
+        .map(micros)
+        .unwrap_or_default()
+}
