@@ -638,3 +638,222 @@ async fn sync_now_returns_the_fresh_value_and_concurrent_calls_share_one_fetch()
         "one fetch for three calls"
     );
 }
+
+#[tokio::test]
+async fn backfill_imports_earlier_periods_into_the_history() {
+    let env = env().await;
+    let mut request = env.create_request("kr-backfill", tile_source("1", "102"), latest());
+    request.backfill_since = Some(prost_types::Timestamp {
+        seconds: 1_767_225_600,
+        nanos: 0,
+    }); // 2026-01-01
+    let binding = env
+        .daemon
+        .clients
+        .bindings()
+        .create_binding(request)
+        .await
+        .unwrap()
+        .into_inner()
+        .binding
+        .unwrap();
+    let history = env
+        .daemon
+        .clients
+        .bindings()
+        .list_binding_history(ListBindingHistoryRequest {
+            org_id: "acme".into(),
+            binding_id: binding.id.clone(),
+            page_size: 3,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let first_page: Vec<(&str, bool)> = history
+        .entries
+        .iter()
+        .map(|e| (e.x_value.as_str(), e.backfilled))
+        .collect();
+    assert_eq!(
+        first_page,
+        [("2026-05", false), ("2026-04", true), ("2026-03", true)]
+    );
+    assert_eq!(history.entries[1].exact_value, "2843386.24");
+    let rest = env
+        .daemon
+        .clients
+        .bindings()
+        .list_binding_history(ListBindingHistoryRequest {
+            org_id: "acme".into(),
+            binding_id: binding.id.clone(),
+            page_size: 3,
+            page_token: history.next_page_token,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let periods: Vec<&str> = rest.entries.iter().map(|e| e.x_value.as_str()).collect();
+    assert_eq!(
+        periods,
+        ["2026-02", "2026-01"],
+        "nothing before backfill_since"
+    );
+    assert!(rest.next_page_token.is_empty());
+}
+
+#[tokio::test]
+async fn background_syncs_have_a_long_budget_so_slow_dashboards_sync() {
+    let fake = fake_looker(FakeLookerConfig {
+        slow_query: Duration::from_millis(2500),
+        ..FakeLookerConfig::default()
+    })
+    .await;
+    let daemon = TestDaemon::start_with(|config| {
+        config.allow_http_sources = true;
+        config.allow_source_cidrs = vec!["127.0.0.1/32".parse().unwrap()];
+        config.sync = SyncSettings {
+            min_interval: Duration::from_secs(1),
+            coalesce_window: Duration::from_millis(500),
+            ..SyncSettings::default()
+        };
+    })
+    .await;
+    // Interactive calls give up after 1 s; the slow query takes 2.5 s cold.
+    let connection_id = connect_fake(
+        &daemon,
+        &fake,
+        "demo-client-secret",
+        Some(Duration::from_secs(1)),
+    )
+    .await;
+    let env = Env {
+        daemon,
+        fake,
+        connection_id,
+    };
+    let request = env.create_request("kr-slow", tile_source("7", "161"), Selection::default());
+    let error = env
+        .daemon
+        .clients
+        .bindings()
+        .create_binding(request.clone())
+        .await
+        .unwrap_err();
+    assert_error(&error, Code::DeadlineExceeded, "SOURCE_TIMEOUT");
+    tokio::time::sleep(Duration::from_millis(2600)).await;
+    // The query finished in Looker; the retry is served from its cache.
+    let binding = env
+        .daemon
+        .clients
+        .bindings()
+        .create_binding(request)
+        .await
+        .unwrap()
+        .into_inner()
+        .binding
+        .unwrap();
+    assert_eq!(state(&binding), BindingState::Ok);
+
+    // New data makes the cache stale: the background sync runs the cold 2.5 s
+    // query, far past the 1 s interactive deadline, and gets the new value.
+    env.fake
+        .control()
+        .set_value(SetValue {
+            dashboard_element_id: Some("161".into()),
+            look_id: None,
+            query_id: None,
+            field: None,
+            row: None,
+            pivot: None,
+            value: Some(123_456.0),
+        })
+        .unwrap();
+    let synced = env
+        .until(&binding.id, Duration::from_secs(12), |b| {
+            value(b) == "123456"
+        })
+        .await;
+    assert_eq!(state(&synced), BindingState::Ok);
+}
+
+#[tokio::test]
+async fn watching_every_org_shows_only_the_orgs_of_the_token() {
+    let fake = fake_looker(FakeLookerConfig::default()).await;
+    let daemon = TestDaemon::start_with(|config| {
+        config.allow_http_sources = true;
+        config.allow_source_cidrs = vec!["127.0.0.1/32".parse().unwrap()];
+        config.tokens = vec![
+            kpilink::security::TokenGrant::new(
+                &hex::encode(kpilink::security::hash_token("root")),
+                &["*".into()],
+            )
+            .unwrap(),
+            kpilink::security::TokenGrant::new(
+                &hex::encode(kpilink::security::hash_token("acme")),
+                &["acme".into()],
+            )
+            .unwrap(),
+        ];
+    })
+    .await;
+    let root = daemon.clients.with_token("root");
+    for org in ["acme", "globex"] {
+        let connection = create(
+            &root,
+            looker_at(
+                org,
+                "fake",
+                &fake.base_url(),
+                "demo-client-id",
+                "demo-client-secret",
+            ),
+        )
+        .await;
+        root.bindings()
+            .create_binding(CreateBindingRequest {
+                org_id: org.into(),
+                key_result_id: format!("kr-{org}"),
+                connection_id: connection.id,
+                source: Some(tile_source("1", "101")),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+    let mut everything = root
+        .bindings()
+        .watch_updates(WatchUpdatesRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    let orgs = [
+        next_update(&mut everything, Duration::from_secs(2))
+            .await
+            .org_id,
+        next_update(&mut everything, Duration::from_secs(2))
+            .await
+            .org_id,
+    ];
+    assert_eq!(orgs, ["acme", "globex"]);
+    let mut scoped = daemon
+        .clients
+        .with_token("acme")
+        .bindings()
+        .watch_updates(WatchUpdatesRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        next_update(&mut scoped, Duration::from_secs(2))
+            .await
+            .org_id,
+        "acme"
+    );
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), scoped.next())
+            .await
+            .is_err(),
+        "globex stays hidden"
+    );
+}
