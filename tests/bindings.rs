@@ -355,6 +355,13 @@ async fn a_changed_value_reaches_watch_updates_within_one_interval() {
     let update = next_update(&mut stream, INTERVAL * 3).await;
     assert_eq!(update.value, Some(3_200_000.0));
     assert_eq!(update.previous_value, Some(3060725.83));
+    assert_eq!(
+        (
+            update.exact_value.as_str(),
+            update.previous_exact_value.as_str()
+        ),
+        ("3200000", "3060725.83")
+    );
     assert_eq!(update.key_result_id, "kr-watch");
     assert!(update.sequence > first.sequence);
     assert_eq!(value(&env.get(&binding.id).await), "3200000");

@@ -402,6 +402,8 @@ pub(super) fn update(event: UpdateRecord) -> proto::BindingUpdate {
         previous_value: event.previous_value.as_deref().map(number),
         status: Some(status(event.status)),
         observed_at: Some(to_timestamp(event.observed_at)),
+        exact_value: event.value.clone().unwrap_or_default(),
+        previous_exact_value: event.previous_value.clone().unwrap_or_default(),
         org_id: event.org_id,
         binding_id: event.binding_id,
         key_result_id: event.key_result_id,
