@@ -6,7 +6,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use kpilink_connector::{
     ChartInfo, ConnectorError, DashboardSummary, DashboardTiles, LookSummary, Reason, ResultTable,
-    SearchPage, SourceRef,
+    RunMode, SearchPage, SourceRef,
 };
 
 use crate::connections::Connections;
@@ -185,7 +185,9 @@ impl Discovery {
         let remaining = deadline
             .saturating_sub(started.elapsed())
             .max(Duration::from_millis(1));
-        let table = connector.run(&query, remaining).await?;
+        let table = connector
+            .run(&query, RunMode::Interactive, remaining)
+            .await?;
         Ok((resolved.chart, Some(table)))
     }
 }

@@ -431,7 +431,7 @@ async fn bindings_reading_the_same_tiles_share_one_query_run_per_cycle() {
     env.fake.control().reset_counters();
     let started = kpilink::time::now_micros();
     tokio::time::sleep(INTERVAL * 2 + Duration::from_millis(900)).await;
-    let runs = env.fake.control().route_count("create_query_task");
+    let runs = env.fake.control().route_count("run_query");
     let resolves = env.fake.control().route_count("dashboard");
 
     // Every enabled binding synced in the window…
@@ -515,12 +515,12 @@ async fn transient_faults_are_retried_to_success() {
         .await;
     let control = env.fake.control();
     control.add_fault(Fault::next(
-        "create_query_task",
+        "run_query",
         2,
         FaultKind::Status { status: 503 },
     ));
     control.add_fault(Fault::next(
-        "query_task_results",
+        "run_query",
         1,
         FaultKind::RateLimit {
             retry_after_secs: 1,

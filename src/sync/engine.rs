@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use kpilink_connector::{
-    ChartInfo, Connector, ConnectorError, QueryRef, Reason, ResultTable, SourceRef,
+    ChartInfo, Connector, ConnectorError, QueryRef, Reason, ResultTable, RunMode, SourceRef,
 };
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -246,7 +246,7 @@ impl Engine {
             runs.spawn(async move {
                 let table = {
                     let _permits = permits(&limit, &engine.global).await;
-                    connector.run(&query, budget).await
+                    connector.run(&query, RunMode::Background, budget).await
                 };
                 for (binding, chart) in members {
                     match &table {
@@ -379,7 +379,7 @@ impl Engine {
             let reason = resolved.chart.unsupported_reason.unwrap_or_default();
             return Err(ConnectorError::new(Reason::ChartUnsupported, reason).into());
         };
-        let table = connector.run(&query, budget).await?;
+        let table = connector.run(&query, RunMode::Interactive, budget).await?;
         let reading = selection::select(&resolved.chart, &table, &binding.selection)?;
         Ok((reading, table))
     }

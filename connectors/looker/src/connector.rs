@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use kpilink_connector::{
     CheckError, CheckFailure, Connector, ConnectorError, DashboardSummary, DashboardTiles,
-    LookSummary, QueryRef, Reason, ResolvedChart, ResultTable, SearchPage, SourceInfo, SourceRef,
-    TileSummary,
+    LookSummary, QueryRef, Reason, ResolvedChart, ResultTable, RunMode, SearchPage, SourceInfo,
+    SourceRef, TileSummary,
 };
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
@@ -170,6 +170,26 @@ impl LookerConnector {
             .await
             .insert(cache_key, id.clone());
         Ok(id)
+    }
+
+    /// Runs a query with one blocking `run_query` (json_detail, Looker's cache
+    /// first): the cheapest way when the budget is long.
+    async fn run_query_sync(
+        &self,
+        query_id: &str,
+        budget: Duration,
+    ) -> Result<ResultTable, ConnectorError> {
+        let call = Call::get(
+            format!("queries/{}/run/json_detail", encode(query_id)),
+            format!("query {query_id}"),
+            Missing::Query,
+        )
+        .query("cache", "true");
+        let response = self.client.send(&call, budget).await?;
+        if !response.status.is_success() {
+            return Err(errors::from_status(&response, Missing::Query, &call.what));
+        }
+        json_detail::parse(&response.body)
     }
 
     /// Runs a query as an async query task (reading Looker's cache first) and
@@ -423,14 +443,22 @@ impl Connector for LookerConnector {
         }
     }
 
-    async fn run(&self, query: &QueryRef, budget: Duration) -> Result<ResultTable, ConnectorError> {
+    async fn run(
+        &self,
+        query: &QueryRef,
+        mode: RunMode,
+        budget: Duration,
+    ) -> Result<ResultTable, ConnectorError> {
         let Some(query_id) = query.key.strip_prefix("query:") else {
             return Err(ConnectorError::new(
                 Reason::Internal,
                 format!("not a looker query key: {}", query.key),
             ));
         };
-        self.run_query_task(query_id, budget).await
+        match mode {
+            RunMode::Interactive => self.run_query_task(query_id, budget).await,
+            RunMode::Background => self.run_query_sync(query_id, budget).await,
+        }
     }
 
     async fn close(&self) {

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use kpilink_connector::{
     CellSet, CheckFailure, ConnectionConfig, Connector, ConnectorFactory, FieldKind, QueryRef,
-    Reason, ResultTable, SearchPage, SourcePolicy, SourceRef, Timeframe, Value,
+    Reason, ResultTable, RunMode, SearchPage, SourcePolicy, SourceRef, Timeframe, Value,
 };
 use kpilink_looker::LookerFactory;
 use kpilink_looker_fake::{FakeLooker, FakeLookerConfig, Fault, FaultKind};
@@ -62,7 +62,11 @@ fn tile(dashboard_id: &str, tile_id: &str) -> SourceRef {
 async fn run_source(connector: &Arc<dyn Connector>, source: &SourceRef) -> ResultTable {
     let resolved = connector.resolve(source, DEADLINE).await.unwrap();
     connector
-        .run(resolved.query.as_ref().expect("supported"), DEADLINE)
+        .run(
+            resolved.query.as_ref().expect("supported"),
+            RunMode::Interactive,
+            DEADLINE,
+        )
         .await
         .unwrap()
 }
@@ -227,7 +231,7 @@ async fn look_search_and_look_charts() {
         .unwrap();
     assert_eq!(resolved.chart.chart_type, "looker_line");
     let table = connector
-        .run(&resolved.query.unwrap(), DEADLINE)
+        .run(&resolved.query.unwrap(), RunMode::Interactive, DEADLINE)
         .await
         .unwrap();
     let month = table.field("orders.created_month").unwrap();
@@ -252,7 +256,11 @@ async fn charts_read_as_result_tables_with_labels_pivots_and_totals() {
         .unwrap();
     assert_eq!(resolved.chart.hidden_fields, ["orders.count"]);
     let table = connector
-        .run(resolved.query.as_ref().unwrap(), DEADLINE)
+        .run(
+            resolved.query.as_ref().unwrap(),
+            RunMode::Interactive,
+            DEADLINE,
+        )
         .await
         .unwrap();
     assert_eq!(table.rows.len(), 1);
@@ -345,6 +353,7 @@ async fn missing_content_has_typed_reasons() {
             &QueryRef {
                 key: "query:999999".into(),
             },
+            RunMode::Interactive,
             DEADLINE,
         )
         .await
@@ -483,7 +492,7 @@ async fn a_slow_query_times_out_keeps_running_and_is_then_served_from_cache() {
     let query = resolved.query.unwrap();
     let started = Instant::now();
     let error = connector
-        .run(&query, Duration::from_millis(400))
+        .run(&query, RunMode::Interactive, Duration::from_millis(400))
         .await
         .unwrap_err();
     assert_eq!(error.reason, Reason::SourceTimeout);
@@ -493,7 +502,7 @@ async fn a_slow_query_times_out_keeps_running_and_is_then_served_from_cache() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let started = Instant::now();
     let table = connector
-        .run(&query, Duration::from_millis(400))
+        .run(&query, RunMode::Interactive, Duration::from_millis(400))
         .await
         .unwrap();
     assert!(table.from_cache);
@@ -503,4 +512,37 @@ async fn a_slow_query_times_out_keeps_running_and_is_then_served_from_cache() {
         1,
         "the timed-out run was not abandoned or repeated"
     );
+}
+
+#[tokio::test]
+async fn background_runs_use_one_blocking_run_query_and_read_the_same_table() {
+    let (fake, connector) = demo().await;
+    let resolved = connector
+        .resolve(&tile("1", "102"), DEADLINE)
+        .await
+        .unwrap();
+    let query = resolved.query.unwrap();
+    let interactive = connector
+        .run(&query, RunMode::Interactive, DEADLINE)
+        .await
+        .unwrap();
+    let background = connector
+        .run(&query, RunMode::Background, DEADLINE)
+        .await
+        .unwrap();
+    assert_eq!(background.rows, interactive.rows);
+    assert_eq!(background.fields, interactive.fields);
+    assert_eq!(fake.control().route_count("run_query"), 1);
+    assert_eq!(fake.control().route_count("create_query_task"), 1);
+    let error = connector
+        .run(
+            &QueryRef {
+                key: "query:999999".into(),
+            },
+            RunMode::Background,
+            DEADLINE,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(error.reason, Reason::SourceRejected);
 }

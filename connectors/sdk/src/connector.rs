@@ -45,6 +45,16 @@ pub struct SourceInfo {
     pub version: Option<String>,
 }
 
+/// How a query is run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunMode {
+    /// Someone waits, under a short deadline: the source must keep working on a
+    /// query that outlives it, so that a retry finds the result ready.
+    Interactive,
+    /// A background sync with a long budget: the fewest round trips win.
+    Background,
+}
+
 /// A kind of data source: what it is called, which settings it needs, and how
 /// to connect.
 pub trait ConnectorFactory: Send + Sync {
@@ -100,7 +110,12 @@ pub trait Connector: Send + Sync {
     ) -> Result<ResolvedChart, ConnectorError>;
 
     /// Runs the query and reads its result, within `budget`.
-    async fn run(&self, query: &QueryRef, budget: Duration) -> Result<ResultTable, ConnectorError>;
+    async fn run(
+        &self,
+        query: &QueryRef,
+        mode: RunMode,
+        budget: Duration,
+    ) -> Result<ResultTable, ConnectorError>;
 
     /// Ends the session with the source (e.g. logs out). Best effort.
     async fn close(&self);

@@ -18,7 +18,7 @@ mod table;
 pub use catalog::{DashboardSummary, DashboardTiles, LookSummary, TileSummary};
 pub use chart::{ChartInfo, QueryRef, ResolvedChart};
 pub use connector::{
-    CheckError, CheckFailure, ConnectionConfig, Connector, ConnectorFactory, SourceInfo,
+    CheckError, CheckFailure, ConnectionConfig, Connector, ConnectorFactory, RunMode, SourceInfo,
 };
 pub use error::{ConnectorError, ErrorClass, Reason};
 pub use policy::SourcePolicy;
