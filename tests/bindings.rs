@@ -430,7 +430,23 @@ async fn bindings_reading_the_same_tiles_share_one_query_run_per_cycle() {
 
     env.fake.control().reset_counters();
     let started = kpilink::time::now_micros();
-    tokio::time::sleep(INTERVAL * 2 + Duration::from_millis(900)).await;
+    // Watch Looker's query runs arrive: each sync cycle is a burst of runs,
+    // cycles at least the coalescing window apart.
+    let mut bursts: Vec<u64> = Vec::new();
+    let (mut seen, mut last_change) = (0, tokio::time::Instant::now());
+    let watch_until = tokio::time::Instant::now() + INTERVAL * 2 + Duration::from_millis(900);
+    while tokio::time::Instant::now() < watch_until {
+        let now_count = env.fake.control().route_count("run_query");
+        if now_count > seen {
+            if bursts.is_empty() || last_change.elapsed() > Duration::from_millis(700) {
+                bursts.push(0);
+            }
+            *bursts.last_mut().unwrap() += now_count - seen;
+            seen = now_count;
+            last_change = tokio::time::Instant::now();
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let runs = env.fake.control().route_count("run_query");
     let resolves = env.fake.control().route_count("dashboard");
 
@@ -463,6 +479,16 @@ async fn bindings_reading_the_same_tiles_share_one_query_run_per_cycle() {
     assert!(
         (5..=25).contains(&runs),
         "query runs: {runs} for 50 bindings over 5 tiles"
+    );
+    // Per cycle: one run per distinct query, however many bindings read it.
+    assert!(bursts.len() >= 2, "cycles seen: {bursts:?}");
+    assert!(
+        bursts.iter().all(|&runs| runs <= 5),
+        "runs per cycle: {bursts:?}"
+    );
+    assert!(
+        bursts.contains(&5),
+        "a full cycle runs the 5 queries: {bursts:?}"
     );
     assert_eq!(
         runs, resolves,
