@@ -15,6 +15,7 @@ use crate::sync::SyncSettings;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:50051";
 pub const DEFAULT_DATA_DIR: &str = "./kpilink-data";
+pub const DEFAULT_METRICS_ADDR: &str = "127.0.0.1:9464";
 pub const DEFAULT_LOG_LEVEL: &str = "info";
 pub const MASTER_KEY_ENV: &str = "KPILINK_MASTER_KEY";
 
@@ -32,7 +33,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the daemon.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Read a token from stdin and print its SHA-256, for --token-hash.
     HashToken,
     /// Run a fake Looker API 4.0 server with a demo instance (for trying kpilink
@@ -69,6 +70,11 @@ pub struct ServeArgs {
     /// [default: ./kpilink-data].
     #[arg(long, env = "KPILINK_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+
+    /// Address of the Prometheus endpoint (GET /metrics), or "off"
+    /// [default: 127.0.0.1:9464].
+    #[arg(long, env = "KPILINK_METRICS_ADDR", value_name = "ADDR|off")]
+    pub metrics_addr: Option<String>,
 
     /// Log format [default: text].
     #[arg(long, env = "KPILINK_LOG_FORMAT", value_enum)]
@@ -147,6 +153,7 @@ pub struct ServeArgs {
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     listen: Option<SocketAddr>,
+    metrics_addr: Option<String>,
     data_dir: Option<PathBuf>,
     log_format: Option<LogFormat>,
     log_level: Option<String>,
@@ -180,6 +187,8 @@ struct FileToken {
 /// Everything `serve` needs, resolved.
 pub struct ServeConfig {
     pub listen: SocketAddr,
+    /// `None`: no metrics endpoint.
+    pub metrics_addr: Option<SocketAddr>,
     pub data_dir: PathBuf,
     pub log_format: LogFormat,
     pub log_level: String,
@@ -197,6 +206,11 @@ impl ServeConfig {
     pub fn for_data_dir(data_dir: &Path) -> Self {
         ServeConfig {
             listen: DEFAULT_LISTEN.parse().expect("default address parses"),
+            metrics_addr: Some(
+                DEFAULT_METRICS_ADDR
+                    .parse()
+                    .expect("default address parses"),
+            ),
             data_dir: data_dir.to_owned(),
             log_format: LogFormat::Text,
             log_level: DEFAULT_LOG_LEVEL.to_owned(),
@@ -243,7 +257,20 @@ impl ServeConfig {
                 .collect::<anyhow::Result<Vec<_>>>()
                 .context("invalid --token-hash")?
         };
+        let metrics_addr = match args.metrics_addr.or(file.metrics_addr).as_deref() {
+            None => Some(
+                DEFAULT_METRICS_ADDR
+                    .parse()
+                    .expect("default address parses"),
+            ),
+            Some("off") => None,
+            Some(text) => Some(
+                text.parse::<SocketAddr>()
+                    .with_context(|| format!("invalid metrics address {text:?}"))?,
+            ),
+        };
         Ok(ServeConfig {
+            metrics_addr,
             listen: args
                 .listen
                 .or(file.listen)
@@ -313,7 +340,7 @@ mod tests {
         let mut argv = vec!["kpilink", "serve"];
         argv.extend_from_slice(args);
         match Cli::try_parse_from(argv).unwrap().command {
-            Command::Serve(args) => args,
+            Command::Serve(args) => *args,
             _ => unreachable!("the tests parse serve only"),
         }
     }

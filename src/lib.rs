@@ -8,6 +8,7 @@ pub mod connectors;
 pub mod discovery;
 pub mod error;
 pub mod logging;
+pub mod metrics;
 pub mod paging;
 pub mod proto;
 pub mod security;

@@ -10,7 +10,7 @@ use tokio::signal::unix::{SignalKind, signal};
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve(args) => serve(ServeConfig::resolve(args)?),
+        Command::Serve(args) => serve(ServeConfig::resolve(*args)?),
         Command::HashToken => hash_token(),
         Command::FakeLooker(args) => {
             kpilink::logging::init(kpilink::config::LogFormat::Text, "info")?;
@@ -29,7 +29,17 @@ fn serve(config: ServeConfig) -> anyhow::Result<()> {
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
-        daemon.serve(listener, shutdown_signal()).await
+        let metrics = match config.metrics_addr {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot serve metrics on {addr}"))?,
+            ),
+            None => None,
+        };
+        daemon
+            .serve_with_metrics(listener, metrics, shutdown_signal())
+            .await
     })
 }
 

@@ -16,6 +16,7 @@ use crate::bindings::Bindings;
 use crate::config::ServeConfig;
 use crate::connections::Connections;
 use crate::discovery::Discovery;
+use crate::metrics::{Metrics, RpcMetricsLayer, Scrape};
 use crate::proto::binding_service_server::BindingServiceServer;
 use crate::proto::connection_service_server::ConnectionServiceServer;
 use crate::proto::discovery_service_server::DiscoveryServiceServer;
@@ -41,6 +42,8 @@ pub struct Daemon {
     discovery: Arc<Discovery>,
     bindings: Arc<Bindings>,
     authenticator: Arc<Authenticator>,
+    metrics: Arc<Metrics>,
+    scrape: Arc<Scrape>,
 }
 
 impl Daemon {
@@ -69,6 +72,7 @@ impl Daemon {
             grants.push(ensure_admin_token(store.as_ref(), &config.data_dir).await?);
         }
 
+        let metrics = Arc::new(Metrics::default());
         let sources = Arc::new(SourcePool::new(
             Arc::new(crate::connectors::registry()),
             sealer.clone(),
@@ -77,6 +81,7 @@ impl Daemon {
                 allowed_cidrs: config.allow_source_cidrs.clone(),
             },
             DEFAULT_BODY_CAP,
+            Some(metrics.clone() as Arc<dyn kpilink_connector::http::HttpObserver>),
         ));
         let connections = Arc::new(Connections::new(store.clone(), sealer, sources));
         let discovery = Arc::new(Discovery::new(connections.clone()));
@@ -84,9 +89,15 @@ impl Daemon {
         let engine = Arc::new(Engine::new(
             store.clone(),
             connections.clone(),
-            log,
+            log.clone(),
             config.sync.clone(),
+            metrics.clone(),
         ));
+        let scrape = Arc::new(Scrape {
+            metrics: metrics.clone(),
+            store: store.clone(),
+            log,
+        });
         let bindings = Arc::new(Bindings::new(
             store,
             connections.clone(),
@@ -98,15 +109,38 @@ impl Daemon {
             bindings,
             connections,
             authenticator: Arc::new(Authenticator::new(grants)),
+            metrics,
+            scrape,
         })
     }
 
-    /// Serves gRPC on `listener` until `shutdown` completes, then drains calls in flight.
+    /// Serves gRPC on `listener` until `shutdown` completes, without metrics.
     pub async fn serve(
         self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send,
     ) -> anyhow::Result<()> {
+        self.serve_with_metrics(listener, None, shutdown).await
+    }
+
+    /// Serves gRPC on `listener` (and Prometheus metrics on `metrics`, if given)
+    /// until `shutdown` completes, then drains calls in flight.
+    pub async fn serve_with_metrics(
+        self,
+        listener: TcpListener,
+        metrics: Option<TcpListener>,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> anyhow::Result<()> {
+        let metrics_task = match metrics {
+            Some(metrics) => {
+                tracing::info!(addr = %metrics.local_addr()?, "serving metrics at /metrics");
+                Some(tokio::spawn(crate::metrics::serve(
+                    metrics,
+                    self.scrape.clone(),
+                )))
+            }
+            None => None,
+        };
         let (health, health_service) = tonic_health::server::health_reporter();
         health
             .set_serving::<ConnectionServiceServer<ConnectionApi>>()
@@ -137,6 +171,7 @@ impl Daemon {
         let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = Server::builder()
             .trace_fn(|request| tracing::info_span!("rpc", method = request.uri().path()))
+            .layer(RpcMetricsLayer::new(self.metrics.clone()))
             .layer(AuthLayer::new(self.authenticator))
             .add_service(health_service)
             .add_service(reflection_v1)
@@ -161,6 +196,9 @@ impl Daemon {
             } => tracing::warn!(grace = ?SHUTDOWN_GRACE, "calls still open after the grace period; stopping anyway"),
         }
         sync_cycles.abort();
+        if let Some(task) = metrics_task {
+            task.abort();
+        }
         tracing::info!("stopped serving");
         Ok(())
     }

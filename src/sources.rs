@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
+use kpilink_connector::http::HttpObserver;
 use kpilink_connector::{ConnectionConfig, Connector, Registry, SourcePolicy};
 use secrecy::SecretString;
 
@@ -21,6 +22,7 @@ pub struct SourcePool {
     sealer: Arc<Sealer>,
     policy: SourcePolicy,
     body_cap: usize,
+    observer: Option<Arc<dyn HttpObserver>>,
     live: Mutex<HashMap<Key, Versioned>>,
 }
 
@@ -30,12 +32,14 @@ impl SourcePool {
         sealer: Arc<Sealer>,
         policy: SourcePolicy,
         body_cap: usize,
+        observer: Option<Arc<dyn HttpObserver>>,
     ) -> Self {
         SourcePool {
             registry,
             sealer,
             policy,
             body_cap,
+            observer,
             live: Mutex::new(HashMap::new()),
         }
     }
@@ -67,6 +71,7 @@ impl SourcePool {
             secrets: self.open_secrets(record)?,
             policy: self.policy.clone(),
             body_cap: self.body_cap,
+            observer: self.observer.clone(),
         };
         let connector = factory.connect(config)?;
         let replaced = self

@@ -124,6 +124,12 @@ pub trait Store: Send + Sync + 'static {
     -> StoreResult<Vec<UpdateRecord>>;
     /// The sequence of the newest event (0 when the log is empty).
     async fn last_sequence(&self) -> StoreResult<u64>;
+    /// How many bindings are in each state (by the state's name).
+    async fn binding_state_counts(
+        &self,
+    ) -> StoreResult<std::collections::BTreeMap<&'static str, u64>>;
+    /// The first and last sequence held in the update log (0, 0 when empty).
+    async fn update_log_bounds(&self) -> StoreResult<(u64, u64)>;
     /// Drops events observed before `before`; returns how many.
     async fn prune_updates(&self, before: crate::time::UnixMicros) -> StoreResult<usize>;
 }

@@ -67,6 +67,18 @@ pub enum BindingState {
     Disabled,
 }
 
+impl BindingState {
+    pub fn name(self) -> &'static str {
+        match self {
+            BindingState::Ok => "OK",
+            BindingState::Pending => "PENDING",
+            BindingState::Error => "ERROR",
+            BindingState::Broken => "BROKEN",
+            BindingState::Disabled => "DISABLED",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusRecord {
     pub state: BindingState,

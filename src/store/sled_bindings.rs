@@ -257,6 +257,25 @@ impl BindingTrees {
             .unwrap_or(0))
     }
 
+    pub(super) fn state_counts(
+        &self,
+    ) -> StoreResult<std::collections::BTreeMap<&'static str, u64>> {
+        let mut counts = std::collections::BTreeMap::new();
+        for binding in self.all()? {
+            *counts.entry(binding.status.state.name()).or_default() += 1;
+        }
+        Ok(counts)
+    }
+
+    pub(super) fn update_bounds(&self) -> StoreResult<(u64, u64)> {
+        let first = self
+            .updates
+            .first()?
+            .map(|(key, _)| read_u64(&key))
+            .unwrap_or(0);
+        Ok((first, self.last_sequence()?))
+    }
+
     pub(super) fn prune(&self, before: i64) -> StoreResult<usize> {
         let mut removed = 0;
         for entry in self.updates.iter() {

@@ -267,6 +267,16 @@ impl Store for SledStore {
         self.bindings.last_sequence()
     }
 
+    async fn binding_state_counts(
+        &self,
+    ) -> StoreResult<std::collections::BTreeMap<&'static str, u64>> {
+        self.bindings.state_counts()
+    }
+
+    async fn update_log_bounds(&self) -> StoreResult<(u64, u64)> {
+        self.bindings.update_bounds()
+    }
+
     async fn prune_updates(&self, before: crate::time::UnixMicros) -> StoreResult<usize> {
         let removed = self.bindings.prune(before)?;
         if removed > 0 {

@@ -21,6 +21,7 @@ use super::scheduler::Scheduler;
 use super::updates::UpdateLog;
 use crate::connections::Connections;
 use crate::error::{Error, Result};
+use crate::metrics::Metrics;
 use crate::selection::{self, Reading};
 use crate::store::{BindingRecord, Store, StoreError, ValueRecord};
 use crate::time::{UnixMicros, now_micros};
@@ -57,6 +58,7 @@ impl Default for SyncSettings {
 }
 
 pub struct Engine {
+    metrics: Arc<Metrics>,
     store: Arc<dyn Store>,
     connections: Arc<Connections>,
     scheduler: Scheduler,
@@ -77,8 +79,10 @@ impl Engine {
         connections: Arc<Connections>,
         log: Arc<UpdateLog>,
         settings: SyncSettings,
+        metrics: Arc<Metrics>,
     ) -> Self {
         Engine {
+            metrics,
             global: Arc::new(Semaphore::new(settings.global.max(1))),
             store,
             connections,
@@ -271,6 +275,7 @@ impl Engine {
     ) {
         match selection::select(chart, table, &binding.selection) {
             Ok(reading) => {
+                self.metrics.sync("ok");
                 let value = value_record(&reading, table, now_micros());
                 let result = self
                     .commit(binding, |current| {
@@ -293,6 +298,7 @@ impl Engine {
 
     async fn record_failure(&self, binding: &BindingRecord, error: &Error) {
         tracing::info!(binding_id = %binding.id, reason = error.reason.as_str(), "sync failed");
+        self.metrics.sync(&error.class().as_str().to_lowercase());
         let result = self
             .commit(binding, |current| {
                 outcome::failed(current, error, now_micros(), jitter())

@@ -6,6 +6,7 @@
 //! syncing and never loses an event; it reads on from where it is.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::{mpsc, watch};
 
@@ -18,6 +19,16 @@ const READ_BATCH: usize = 256;
 pub struct UpdateLog {
     store: Arc<dyn Store>,
     durable: watch::Sender<u64>,
+    watchers: Arc<AtomicU64>,
+}
+
+/// Counts a watcher while it lives.
+struct Watching(Arc<AtomicU64>);
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// Which orgs a watcher follows.
@@ -42,6 +53,7 @@ impl UpdateLog {
         Ok(UpdateLog {
             store,
             durable: watch::channel(last).0,
+            watchers: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -61,6 +73,11 @@ impl UpdateLog {
         *self.durable.borrow()
     }
 
+    /// Open watchers.
+    pub fn watchers(&self) -> u64 {
+        self.watchers.load(Ordering::Relaxed)
+    }
+
     /// Streams the events after `after` for `audience`: the log first, then live.
     /// The stream ends when the receiver is dropped.
     pub fn follow(
@@ -70,9 +87,12 @@ impl UpdateLog {
     ) -> mpsc::Receiver<anyhow::Result<UpdateRecord>> {
         let (sender, receiver) = mpsc::channel(READ_BATCH);
         let log = self.clone();
+        self.watchers.fetch_add(1, Ordering::Relaxed);
+        let watching = Watching(self.watchers.clone());
         // Long work never lives in a handler future: this task ends when the
         // client goes (send fails) or the daemon stops.
         tokio::spawn(async move {
+            let _watching = watching;
             let mut durable = log.durable.subscribe();
             let mut position = after;
             loop {

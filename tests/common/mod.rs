@@ -91,6 +91,8 @@ impl Clients {
 /// A daemon running in this process on 127.0.0.1:0.
 pub struct TestDaemon {
     pub addr: SocketAddr,
+    /// Where GET /metrics is served.
+    pub metrics_addr: SocketAddr,
     /// The generated admin token, or the first configured one.
     pub token: String,
     pub data_dir: PathBuf,
@@ -140,7 +142,9 @@ impl TestDaemon {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (shutdown, stop) = oneshot::channel::<()>();
-        let task = tokio::spawn(daemon.serve(listener, async {
+        let metrics = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let metrics_addr = metrics.local_addr().unwrap();
+        let task = tokio::spawn(daemon.serve_with_metrics(listener, Some(metrics), async {
             let _ = stop.await;
         }));
         let token = if !token.is_empty() || !configured.is_empty() {
@@ -151,6 +155,7 @@ impl TestDaemon {
         let clients = Clients::connect(addr, &token).await;
         TestDaemon {
             addr,
+            metrics_addr,
             token,
             data_dir,
             clients,
@@ -210,6 +215,8 @@ impl ChildDaemon {
             .args([
                 "serve",
                 "--listen",
+                "127.0.0.1:0",
+                "--metrics-addr",
                 "127.0.0.1:0",
                 "--log-format",
                 "json",

@@ -81,12 +81,14 @@ impl ConnectorFactory for LookerFactory {
             .ok_or_else(|| {
                 ConnectorError::new(Reason::FieldRequired, "the client_secret secret is missing")
             })?;
-        let http = GuardedClient::new(config.policy, config.body_cap).map_err(|e| {
-            ConnectorError::new(
-                Reason::Internal,
-                format!("cannot build the http client: {e}"),
-            )
-        })?;
+        let http = GuardedClient::new(config.policy, config.body_cap)
+            .map_err(|e| {
+                ConnectorError::new(
+                    Reason::Internal,
+                    format!("cannot build the http client: {e}"),
+                )
+            })?
+            .with_observer(config.observer);
         let client = LookerClient::new(http, &server_url, setting("client_id")?, client_secret)?;
         Ok(Arc::new(LookerConnector::new(client)))
     }

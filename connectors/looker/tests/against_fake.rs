@@ -42,6 +42,7 @@ fn connect(fake: &FakeLooker, secret: &str, body_cap: usize) -> Arc<dyn Connecto
                 allowed_cidrs: vec!["127.0.0.1/32".parse().unwrap()],
             },
             body_cap,
+            observer: None,
         })
         .unwrap()
 }

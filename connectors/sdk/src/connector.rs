@@ -17,6 +17,8 @@ pub struct ConnectionConfig {
     pub policy: SourcePolicy,
     /// Largest response body accepted from the source.
     pub body_cap: usize,
+    /// Told about every request to the source (metrics).
+    pub observer: Option<Arc<dyn crate::http::HttpObserver>>,
 }
 
 /// Which way a connection check failed, for "Test connection".

@@ -44,11 +44,18 @@ pub enum HttpError {
     Other(String),
 }
 
+/// Sees every request to a source: its route (the URL path with ids replaced by
+/// `{id}`), its HTTP status (`None` when no response came) and its latency.
+pub trait HttpObserver: Send + Sync {
+    fn observe(&self, route: &str, status: Option<u16>, elapsed: Duration);
+}
+
 #[derive(Clone)]
 pub struct GuardedClient {
     client: reqwest::Client,
     policy: Arc<SourcePolicy>,
     body_cap: usize,
+    observer: Option<Arc<dyn HttpObserver>>,
 }
 
 impl GuardedClient {
@@ -68,7 +75,13 @@ impl GuardedClient {
             client,
             policy,
             body_cap,
+            observer: None,
         })
+    }
+
+    pub fn with_observer(mut self, observer: Option<Arc<dyn HttpObserver>>) -> Self {
+        self.observer = observer;
+        self
     }
 
     /// Starts a request; send it with [`GuardedClient::send`].
@@ -93,6 +106,8 @@ impl GuardedClient {
         self.policy
             .check_url(request.url())
             .map_err(HttpError::NotAllowed)?;
+        let route = self.observer.as_ref().map(|_| route_of(request.url()));
+        let started = std::time::Instant::now();
         let exchange = async {
             let mut response = self
                 .client
@@ -120,10 +135,42 @@ impl GuardedClient {
             })
         };
         // reqwest's timeout covers the body too; this outer one is a backstop.
-        tokio::time::timeout(deadline + Duration::from_millis(50), exchange)
+        let result = tokio::time::timeout(deadline + Duration::from_millis(50), exchange)
             .await
-            .unwrap_or(Err(HttpError::Timeout(deadline)))
+            .unwrap_or(Err(HttpError::Timeout(deadline)));
+        if let (Some(observer), Some(route)) = (&self.observer, route) {
+            let status = result
+                .as_ref()
+                .ok()
+                .map(|response| response.status.as_u16());
+            observer.observe(&route, status, started.elapsed());
+        }
+        result
     }
+}
+
+/// The URL path without its API prefix, with id-like segments (anything but
+/// lowercase words) replaced by `{id}`: `/api/4.0/dashboards/12` → `dashboards/{id}`.
+fn route_of(url: &url::Url) -> String {
+    let segments: Vec<&str> = url
+        .path_segments()
+        .map(|segments| segments.filter(|s| !s.is_empty()).collect())
+        .unwrap_or_default();
+    let skip = match segments.as_slice() {
+        ["api", version, ..] if version.starts_with(|c: char| c.is_ascii_digit()) => 2,
+        _ => 0,
+    };
+    segments[skip..]
+        .iter()
+        .map(|segment| {
+            if segment.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+                *segment
+            } else {
+                "{id}"
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// Sorts a reqwest failure into refused / timeout / TLS / connect / other.
@@ -200,5 +247,31 @@ impl Resolve for VettingResolver {
             }
             Ok(Box::new(allowed.into_iter()) as Addrs)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_hide_ids() {
+        for (url, route) in [
+            (
+                "https://x.looker.com/api/4.0/dashboards/12",
+                "dashboards/{id}",
+            ),
+            (
+                "https://x.looker.com/api/4.0/dashboards/demo_model::kpi",
+                "dashboards/{id}",
+            ),
+            (
+                "https://x.looker.com/api/4.0/queries/7pQmRg/run/json_detail",
+                "queries/{id}/run/json_detail",
+            ),
+            ("https://x.looker.com/api/4.0/login", "login"),
+        ] {
+            assert_eq!(route_of(&url::Url::parse(url).unwrap()), route, "{url}");
+        }
     }
 }
