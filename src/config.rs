@@ -39,6 +39,9 @@ pub enum Command {
     /// Run a fake Looker API 4.0 server with a demo instance (for trying kpilink
     /// without a Looker account, tests and benchmarks).
     FakeLooker(kpilink_looker_fake::FakeLookerArgs),
+    /// Run the fake Looker's demo instance and the daemon together, ready for the
+    /// README's walk-through (http to 127.0.0.1 allowed, 10 s minimum interval).
+    Demo(crate::demo::DemoArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]

@@ -5,6 +5,7 @@ pub mod bindings;
 pub mod config;
 pub mod connections;
 pub mod connectors;
+pub mod demo;
 pub mod discovery;
 pub mod error;
 pub mod logging;

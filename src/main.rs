@@ -12,6 +12,10 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(ServeConfig::resolve(*args)?),
         Command::HashToken => hash_token(),
+        Command::Demo(args) => {
+            kpilink::logging::init(args.log_format, "info")?;
+            tokio::runtime::Runtime::new()?.block_on(kpilink::demo::run(args, shutdown_signal()))
+        }
         Command::FakeLooker(args) => {
             kpilink::logging::init(kpilink::config::LogFormat::Text, "info")?;
             tokio::runtime::Runtime::new()?.block_on(kpilink_looker_fake::run(args))
