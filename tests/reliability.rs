@@ -1,0 +1,341 @@
+//! Crash safety under load: a SIGKILL loop during concurrent creates, updates
+//! and syncs, and many watchers during mutations.
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use kpilink::proto::*;
+use kpilink_looker_fake::FakeLookerConfig;
+use tokio::sync::Mutex;
+
+const ROUNDS: usize = 10;
+
+fn binding_request(connection_id: &str, key_result_id: &str) -> CreateBindingRequest {
+    CreateBindingRequest {
+        org_id: "acme".into(),
+        key_result_id: key_result_id.into(),
+        connection_id: connection_id.into(),
+        source: Some(tile_source("1", "101")),
+        sync_interval: Some(prost_types::Duration {
+            seconds: 3600,
+            nanos: 0,
+        }),
+        ..Default::default()
+    }
+}
+
+fn toggle(binding_id: &str, enabled: bool) -> UpdateBindingRequest {
+    UpdateBindingRequest {
+        org_id: "acme".into(),
+        binding_id: binding_id.into(),
+        enabled,
+        update_mask: Some(prost_types::FieldMask {
+            paths: vec!["enabled".into()],
+        }),
+        ..Default::default()
+    }
+}
+
+/// What the clients were told, and what may have happened without a reply.
+#[derive(Default)]
+struct Acknowledged {
+    created: Vec<String>,
+    /// Binding → (last acknowledged `enabled`, value of an update in flight).
+    enabled: HashMap<String, (bool, Option<bool>)>,
+    /// Events a watcher received: (sequence, binding id).
+    events: Vec<(u64, String)>,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_during_creates_updates_and_syncs_loses_nothing_acknowledged() {
+    let fake = fake_looker(FakeLookerConfig::default()).await;
+    let dir = tempfile::TempDir::new().unwrap();
+    let args = [
+        "--allow-http-sources",
+        "--allow-source-cidr",
+        "127.0.0.1/32",
+    ];
+    let first = ChildDaemon::start(dir.path(), &args, &[]);
+    let token = read_admin_token(dir.path());
+    let connection_id = create(
+        &Clients::connect(first.addr, &token).await,
+        looker_at(
+            "acme",
+            "fake",
+            &fake.base_url(),
+            "demo-client-id",
+            "demo-client-secret",
+        ),
+    )
+    .await
+    .id;
+    let mut daemon = Some(first);
+    let acked = Arc::new(Mutex::new(Acknowledged::default()));
+
+    for round in 0..ROUNDS {
+        let running = daemon.take().unwrap();
+        let clients = Clients::connect(running.addr, &token).await;
+
+        // A watcher records every event it is sent.
+        let watcher = {
+            let (clients, acked) = (clients.clone(), acked.clone());
+            let after = acked.lock().await.events.last().map_or(0, |e| e.0);
+            tokio::spawn(async move {
+                let Ok(stream) = clients
+                    .bindings()
+                    .watch_updates(WatchUpdatesRequest {
+                        org_id: "acme".into(),
+                        after_sequence: after,
+                    })
+                    .await
+                else {
+                    return;
+                };
+                let mut stream = stream.into_inner();
+                while let Ok(Some(message)) = stream.message().await {
+                    let update = message.update.unwrap();
+                    acked
+                        .lock()
+                        .await
+                        .events
+                        .push((update.sequence, update.binding_id));
+                }
+            })
+        };
+        let creator = {
+            let (clients, acked, connection_id) =
+                (clients.clone(), acked.clone(), connection_id.clone());
+            tokio::spawn(async move {
+                for i in 0.. {
+                    let request = binding_request(&connection_id, &format!("kr-{round}-{i}"));
+                    let Ok(response) = clients.bindings().create_binding(request).await else {
+                        return;
+                    };
+                    let id = response.into_inner().binding.unwrap().id;
+                    let mut acked = acked.lock().await;
+                    acked.created.push(id.clone());
+                    acked.enabled.insert(id, (true, None));
+                }
+            })
+        };
+        let updater = {
+            let (clients, acked) = (clients.clone(), acked.clone());
+            tokio::spawn(async move {
+                for i in 0usize.. {
+                    let target = {
+                        let mut acked = acked.lock().await;
+                        if acked.created.is_empty() {
+                            None
+                        } else {
+                            let id = acked.created[i % acked.created.len()].clone();
+                            let entry = acked.enabled.get_mut(&id).unwrap();
+                            let wanted = !entry.0;
+                            entry.1 = Some(wanted);
+                            Some((id, wanted))
+                        }
+                    };
+                    let Some((id, wanted)) = target else {
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                        continue;
+                    };
+                    match clients.bindings().update_binding(toggle(&id, wanted)).await {
+                        Ok(_) => {
+                            acked.lock().await.enabled.insert(id, (wanted, None));
+                        }
+                        Err(status)
+                            if status.code() == tonic::Code::Unavailable
+                                && status.message().contains("concurrently") => {}
+                        Err(_) => return,
+                    }
+                }
+            })
+        };
+        let syncer = {
+            let (clients, acked) = (clients.clone(), acked.clone());
+            tokio::spawn(async move {
+                for i in 0usize.. {
+                    let id = {
+                        let acked = acked.lock().await;
+                        acked.created.get(i % acked.created.len().max(1)).cloned()
+                    };
+                    let Some(id) = id else {
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                        continue;
+                    };
+                    let request = SyncBindingRequest {
+                        org_id: "acme".into(),
+                        binding_id: id,
+                    };
+                    if let Err(status) = clients.bindings().sync_binding(request).await
+                        && matches!(
+                            status.code(),
+                            tonic::Code::Unavailable
+                                | tonic::Code::Unknown
+                                | tonic::Code::Cancelled
+                        )
+                    {
+                        return;
+                    }
+                }
+            })
+        };
+
+        // Kill at a different point each round.
+        let wanted = (round + 1) * 4;
+        while acked.lock().await.created.len() < wanted {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(7 * round as u64)).await;
+        running.kill9();
+        for task in [creator, updater, syncer, watcher] {
+            let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+        }
+
+        // After the restart everything acknowledged is there.
+        let restarted = ChildDaemon::start(dir.path(), &args, &[]);
+        let clients = Clients::connect(restarted.addr, &token).await;
+        let acked_now = acked.lock().await;
+        for id in &acked_now.created {
+            let binding = clients
+                .bindings()
+                .get_binding(GetBindingRequest {
+                    org_id: "acme".into(),
+                    binding_id: id.clone(),
+                })
+                .await
+                .unwrap_or_else(|e| panic!("round {round}: acknowledged binding {id} lost: {e:?}"))
+                .into_inner()
+                .binding
+                .unwrap();
+            let (last, in_flight) = acked_now.enabled[id];
+            assert!(
+                binding.enabled == last || Some(binding.enabled) == in_flight,
+                "round {round}: {id} enabled={} but the last acknowledged update said {last}",
+                binding.enabled
+            );
+        }
+        // The log holds every event a watcher saw, with the same sequence, in order.
+        let mut stream = clients
+            .bindings()
+            .watch_updates(WatchUpdatesRequest {
+                org_id: "acme".into(),
+                after_sequence: 0,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let mut replayed = Vec::new();
+        while replayed.len() < acked_now.events.len() {
+            let update = tokio::time::timeout(Duration::from_secs(5), stream.message())
+                .await
+                .unwrap_or_else(|_| panic!("round {round}: the log ended early"))
+                .unwrap()
+                .unwrap()
+                .update
+                .unwrap();
+            replayed.push((update.sequence, update.binding_id));
+        }
+        let mut seen: Vec<(u64, String)> = acked_now.events.clone();
+        seen.sort();
+        seen.dedup();
+        for event in &seen {
+            assert!(
+                replayed.contains(event),
+                "round {round}: event {event:?} lost"
+            );
+        }
+        assert!(
+            replayed.windows(2).all(|w| w[0].0 < w[1].0),
+            "round {round}: log out of order"
+        );
+        drop(acked_now);
+        daemon = Some(restarted);
+    }
+    let acked = acked.lock().await;
+    assert!(
+        acked.created.len() >= ROUNDS * 4,
+        "{} creates acknowledged",
+        acked.created.len()
+    );
+    assert!(
+        acked.events.len() >= ROUNDS,
+        "the watchers saw {} events",
+        acked.events.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_watchers_during_mutations_all_receive_every_event() {
+    const WATCHERS: usize = 500;
+    let fake = fake_looker(FakeLookerConfig::default()).await;
+    let daemon = local_daemon().await;
+    let connection_id = connect_fake(&daemon, &fake, "demo-client-secret", None).await;
+    let mut streams = Vec::new();
+    for _ in 0..WATCHERS {
+        let stream = daemon
+            .clients
+            .bindings()
+            .watch_updates(WatchUpdatesRequest {
+                org_id: "acme".into(),
+                after_sequence: 0,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        streams.push(stream);
+    }
+    // Mutations while everyone watches: creates and enable/disable toggles.
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        let binding = daemon
+            .clients
+            .bindings()
+            .create_binding(binding_request(&connection_id, &format!("kr-{i}")))
+            .await
+            .unwrap()
+            .into_inner()
+            .binding
+            .unwrap();
+        ids.push(binding.id);
+    }
+    for id in &ids {
+        daemon
+            .clients
+            .bindings()
+            .update_binding(toggle(id, false))
+            .await
+            .unwrap();
+    }
+    let expected = ids.len() * 2;
+    // Every watcher gets every event, in order; none errors.
+    let mut readers = Vec::new();
+    for mut stream in streams {
+        readers.push(tokio::spawn(async move {
+            let mut last = 0;
+            for _ in 0..expected {
+                let update = tokio::time::timeout(Duration::from_secs(20), stream.message())
+                    .await
+                    .expect("events keep coming")
+                    .expect("no stream error")
+                    .expect("the stream stays open")
+                    .update
+                    .unwrap();
+                assert!(update.sequence > last);
+                last = update.sequence;
+            }
+            last
+        }));
+    }
+    let mut lasts = Vec::new();
+    for reader in readers {
+        lasts.push(reader.await.unwrap());
+    }
+    assert!(
+        lasts.iter().all(|&last| last == lasts[0]),
+        "every watcher reached the same last event"
+    );
+}
