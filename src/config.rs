@@ -106,6 +106,10 @@ pub struct ServeArgs {
     )]
     pub allow_source_cidrs: Vec<ipnet::IpNet>,
 
+    /// Largest response body accepted from a source, in MiB [default: 64].
+    #[arg(long, env = "KPILINK_MAX_SOURCE_BODY_MIB", value_name = "MIB")]
+    pub max_source_body_mib: Option<usize>,
+
     /// Sync interval of bindings created without one [default: 15m].
     #[arg(long, env = "KPILINK_DEFAULT_SYNC_INTERVAL", value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub default_sync_interval: Option<Duration>,
@@ -164,6 +168,7 @@ struct FileConfig {
     allow_http_sources: Option<bool>,
     #[serde(default)]
     allow_source_cidrs: Vec<ipnet::IpNet>,
+    max_source_body_mib: Option<usize>,
     #[serde(default, with = "humantime_serde")]
     default_sync_interval: Option<Duration>,
     #[serde(default, with = "humantime_serde")]
@@ -198,6 +203,8 @@ pub struct ServeConfig {
     pub master_key: MasterKeySource,
     pub allow_http_sources: bool,
     pub allow_source_cidrs: Vec<ipnet::IpNet>,
+    /// Largest response body accepted from a source, in bytes.
+    pub source_body_cap: usize,
     pub sync: SyncSettings,
     /// Empty: generate an admin token in the data directory.
     pub tokens: Vec<TokenGrant>,
@@ -220,6 +227,7 @@ impl ServeConfig {
             master_key: MasterKeySource::DataDir(data_dir.to_owned()),
             allow_http_sources: false,
             allow_source_cidrs: Vec::new(),
+            source_body_cap: kpilink_connector::http::DEFAULT_BODY_CAP,
             sync: SyncSettings::default(),
             tokens: Vec::new(),
         }
@@ -272,8 +280,15 @@ impl ServeConfig {
                     .with_context(|| format!("invalid metrics address {text:?}"))?,
             ),
         };
+        let source_body_cap = args
+            .max_source_body_mib
+            .or(file.max_source_body_mib)
+            .map_or(kpilink_connector::http::DEFAULT_BODY_CAP, |mib| {
+                mib.saturating_mul(1 << 20)
+            });
         Ok(ServeConfig {
             metrics_addr,
+            source_body_cap,
             listen: args
                 .listen
                 .or(file.listen)

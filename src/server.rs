@@ -27,7 +27,6 @@ use crate::sources::SourcePool;
 use crate::store::{SealedSecret, SledStore, Store};
 use crate::sync::{Engine, UpdateLog};
 use kpilink_connector::SourcePolicy;
-use kpilink_connector::http::DEFAULT_BODY_CAP;
 
 /// Largest request message accepted (bounds memory per call).
 const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
@@ -80,7 +79,7 @@ impl Daemon {
                 allow_http: config.allow_http_sources,
                 allowed_cidrs: config.allow_source_cidrs.clone(),
             },
-            DEFAULT_BODY_CAP,
+            config.source_body_cap,
             Some(metrics.clone() as Arc<dyn kpilink_connector::http::HttpObserver>),
         ));
         let connections = Arc::new(Connections::new(store.clone(), sealer, sources));

@@ -339,3 +339,130 @@ async fn many_watchers_during_mutations_all_receive_every_event() {
         "every watcher reached the same last event"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fault_matrix_ends_in_the_right_states_and_loses_no_events() {
+    use kpilink::sync::SyncSettings;
+    use kpilink_looker_fake::{Fault, FaultKind, SetValue};
+
+    let fake = fake_looker(FakeLookerConfig::default()).await;
+    let daemon = TestDaemon::start_with(|config| {
+        config.allow_http_sources = true;
+        config.allow_source_cidrs = vec!["127.0.0.1/32".parse().unwrap()];
+        config.source_body_cap = 1 << 20;
+        config.sync = SyncSettings {
+            min_interval: Duration::from_secs(1),
+            coalesce_window: Duration::from_millis(200),
+            ..SyncSettings::default()
+        };
+    })
+    .await;
+    let connection_id = connect_fake(&daemon, &fake, "demo-client-secret", None).await;
+    let mut request = binding_request(&connection_id, "kr-faults");
+    request.source = Some(tile_source("1", "102"));
+    request.selection = Some(Selection {
+        x: Some(kpilink::proto::selection::X::Latest(true)),
+        ..Default::default()
+    });
+    request.sync_interval = Some(prost_types::Duration {
+        seconds: 1,
+        nanos: 0,
+    });
+    daemon
+        .clients
+        .bindings()
+        .create_binding(request)
+        .await
+        .unwrap();
+    let mut stream = daemon
+        .clients
+        .bindings()
+        .watch_updates(WatchUpdatesRequest {
+            org_id: "acme".into(),
+            after_sequence: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let created = next_event(&mut stream).await;
+    let mut last_sequence = created.sequence;
+
+    let faults: Vec<(&str, Option<FaultKind>)> = vec![
+        ("latency spike", Some(FaultKind::Latency { ms: 1500 })),
+        ("500", Some(FaultKind::Status { status: 500 })),
+        ("503", Some(FaultKind::Status { status: 503 })),
+        (
+            "429",
+            Some(FaultKind::RateLimit {
+                retry_after_secs: 1,
+            }),
+        ),
+        ("malformed body", Some(FaultKind::Malformed)),
+        ("oversized body", Some(FaultKind::Oversized { mib: 2 })),
+        ("connection reset", Some(FaultKind::Reset)),
+        ("token expiry", None),
+    ];
+    for (index, (name, fault)) in faults.into_iter().enumerate() {
+        match fault {
+            Some(kind) => fake.control().add_fault(Fault::next("run_query", 2, kind)),
+            None => fake.control().expire_tokens(),
+        }
+        let value = 3_000_000 + index as u64 * 1000;
+        fake.control()
+            .set_value(SetValue {
+                dashboard_element_id: Some("102".into()),
+                look_id: None,
+                query_id: None,
+                field: None,
+                row: None,
+                pivot: None,
+                value: Some(value as f64),
+            })
+            .unwrap();
+        // Exactly one event: the new value, still OK (transient faults are retried silently).
+        let update = next_event(&mut stream).await;
+        assert_eq!(
+            update.exact_value,
+            value.to_string(),
+            "after the {name} fault"
+        );
+        assert_eq!(
+            update.status.unwrap().state(),
+            BindingState::Ok,
+            "after the {name} fault"
+        );
+        assert_eq!(
+            update.sequence,
+            last_sequence + 1,
+            "no event lost or repeated ({name})"
+        );
+        last_sequence = update.sequence;
+    }
+
+    // A source change: BROKEN with its reason and the last value, then OK again.
+    fake.control().remove_tile("102").unwrap();
+    let broken = next_event(&mut stream).await;
+    let status = broken.status.unwrap();
+    assert_eq!(
+        (status.state(), status.reason.as_str()),
+        (BindingState::Broken, "TILE_NOT_FOUND")
+    );
+    assert_eq!(
+        broken.exact_value, broken.previous_exact_value,
+        "the last value is kept"
+    );
+    fake.control().restore_tile("102").unwrap();
+    let recovered = next_event(&mut stream).await;
+    assert_eq!(recovered.status.unwrap().state(), BindingState::Ok);
+    assert_eq!(recovered.sequence, broken.sequence + 1);
+}
+
+async fn next_event(stream: &mut tonic::Streaming<WatchUpdatesResponse>) -> BindingUpdate {
+    tokio::time::timeout(Duration::from_secs(20), stream.message())
+        .await
+        .expect("an event within 20 s")
+        .unwrap()
+        .unwrap()
+        .update
+        .unwrap()
+}
