@@ -1,5 +1,5 @@
 //! Looker-style error responses. Bodies use the older `documentation_url` value on purpose: the
-//! Python SDK fetches error docs over the network for the newer `/r/err/` URLs (NOTES §3).
+//! Python SDK fetches error docs over the network for the newer `/r/err/` URLs (Looker's API docs).
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

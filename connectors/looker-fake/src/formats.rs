@@ -116,7 +116,7 @@ impl IntoResponse for Body {
 }
 
 /// `json`: one object per row keyed by field name; pivoted measures nest by pivot key (the
-/// real layout for pivots is undocumented, NOTES §8.1).
+/// real layout for pivots is undocumented, Looker's API docs).
 fn plain_json(result: &QueryResult) -> Value {
     let column = |values: &Vec<Val>, pivoted: bool| -> Value {
         if result.is_pivoted() && pivoted {

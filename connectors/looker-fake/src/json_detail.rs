@@ -1,4 +1,4 @@
-//! The `json_detail` result format (NOTES §8.2): field metadata, `{value, rendered}` cells,
+//! The `json_detail` result format (Looker's API docs): field metadata, `{value, rendered}` cells,
 //! pivoted measures nested by pivot key, the top-level `pivots` array and totals.
 
 use serde_json::{Map, Value, json};

@@ -1,6 +1,6 @@
 //! A faithful fake Looker API 4.0 server, for the daemon's tests, the demo and benchmarks.
 //!
-//! It serves `/api/4.0` over HTTP/JSON as NOTES.md describes Looker (string ids, Looker's error
+//! It serves `/api/4.0` over HTTP/JSON as Looker documents it (string ids, Looker's error
 //! bodies, search semantics, `json_detail` results computed from in-memory data, async query
 //! tasks with a results cache), a deterministic demo instance (see the crate README), fault
 //! injection, and a `/control` endpoint mirrored by [`Control`].

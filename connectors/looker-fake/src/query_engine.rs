@@ -11,7 +11,7 @@ use crate::table_calcs::{self, CalcContext, TableCalc};
 
 /// The pivot key Looker uses for the row-total column.
 pub(crate) const ROW_TOTAL_KEY: &str = "$$$_row_total_$$$";
-/// How Looker joins the values of several pivot fields into one key (unverified; NOTES §8.2).
+/// How Looker joins the values of several pivot fields into one key (unverified; Looker's API docs).
 const PIVOT_KEY_SEPARATOR: &str = "|FIELD|";
 const DEFAULT_ROW_LIMIT: usize = 500;
 const DEFAULT_COLUMN_LIMIT: usize = 50;

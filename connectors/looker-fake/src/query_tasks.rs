@@ -1,4 +1,4 @@
-//! Async query tasks (NOTES §7): `added` → `running` → `complete`/`error`; results answer 202
+//! Async query tasks (Looker's API docs): `added` → `running` → `complete`/`error`; results answer 202
 //! while running and 404 once expired. A task whose query is fresh in the cache completes at
 //! creation, which is what makes a "hot" dashboard instant.
 

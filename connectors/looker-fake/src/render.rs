@@ -264,7 +264,7 @@ pub(crate) fn element(catalog: &Catalog, e: &Element, base_url: &str) -> Value {
             Value::Null,
             Value::Null,
         ),
-        // The literal type of button tiles was not seen in public material (NOTES §5).
+        // The literal type of button tiles was not seen in public material (Looker's API docs).
         Source::Button { .. } => (
             "button",
             Value::Null,

@@ -1,4 +1,4 @@
-//! search_dashboards / search_looks semantics (NOTES §5): case-insensitive SQL LIKE on string
+//! search_dashboards / search_looks semantics (Looker's API docs): case-insensitive SQL LIKE on string
 //! params, comma lists on id params, `IS NULL`/`NOT NULL`, AND (or OR with `filter_or`),
 //! soft-deleted content hidden unless `deleted=true`, then `sorts`, `offset`/`limit`, `fields`.
 

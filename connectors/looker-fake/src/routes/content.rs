@@ -49,7 +49,7 @@ pub(super) async fn search_dashboards(
     let params = prepare(&shared, &headers, raw)?;
     let items: Vec<Value> = {
         let catalog = read(&shared.catalog);
-        // Only user-defined dashboards: LookML dashboards are not searchable (NOTES §5).
+        // Only user-defined dashboards: LookML dashboards are not searchable (Looker's API docs).
         catalog
             .dashboards
             .iter()

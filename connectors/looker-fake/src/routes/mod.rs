@@ -117,7 +117,7 @@ pub(crate) fn router(state: AppState) -> Router {
         )
         .nest("/api/4.0", api)
         .nest("/control", crate::control::router())
-        // Looker answers 403 for URLs outside /api/<version>/ (NOTES §1).
+        // Looker answers 403 for URLs outside /api/<version>/ (Looker's API docs).
         .fallback(|| async { (StatusCode::FORBIDDEN, "Forbidden") })
         .with_state(state)
 }

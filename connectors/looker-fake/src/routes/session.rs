@@ -31,7 +31,7 @@ pub(super) async fn login(
     let valid = find("client_id").as_deref() == Some(settings.client_id.as_str())
         && find("client_secret").as_deref() == Some(settings.client_secret.as_str());
     if !valid {
-        // Looker answers bad credentials with 404 (NOTES §2).
+        // Looker answers bad credentials with 404 (Looker's API docs).
         return Err(ApiError::NotFound);
     }
     let token = lock(&shared.tokens).issue(settings.token_ttl);
