@@ -11,3 +11,11 @@ mod settings;
 mod vis;
 
 pub use settings::{KIND, LookerFactory};
+
+/// Reads a `json_detail` query result into a [`kpilink_connector::ResultTable`]
+/// (exposed for the extraction benchmark).
+pub fn parse_json_detail(
+    bytes: &[u8],
+) -> Result<kpilink_connector::ResultTable, kpilink_connector::ConnectorError> {
+    json_detail::parse(bytes)
+}
