@@ -301,6 +301,13 @@ impl Bindings {
             .clone();
         let _turn = lock.lock().await;
         let binding = self.get(org_id, binding_id).await?;
+        if !binding.enabled {
+            return Err(Error::new(
+                Code::FailedPrecondition,
+                Reason::BindingDisabled,
+                "the binding is disabled; enable it to sync",
+            ));
+        }
         // Someone synced it while this call waited: share that result.
         if binding.last_sync_time.is_some_and(|t| t >= asked_at) {
             return match binding.status.state {
@@ -321,17 +328,8 @@ impl Bindings {
                 self.engine
                     .commit(&binding, |current| {
                         let now = now_micros();
-                        let next = if current.enabled {
-                            self.engine.next_time(current, now)
-                        } else {
-                            0
-                        };
-                        let mut change = outcome::succeeded(current, value.clone(), now, next);
-                        if !current.enabled {
-                            change.updated.next_sync_time = None;
-                            change.updated.status = current.status.clone();
-                        }
-                        change
+                        let next = self.engine.next_time(current, now);
+                        outcome::succeeded(current, value.clone(), now, next)
                     })
                     .await
             }

@@ -178,10 +178,14 @@ impl Daemon {
             .add_service(connection_api)
             .add_service(discovery_api)
             .add_service(binding_api)
-            .serve_with_incoming_shutdown(TcpIncoming::from(listener), async {
-                shutdown.await;
-                let _ = stopping.send(());
-            });
+            // Without TCP_NODELAY every reply waits for the peer's delayed ACK (~40 ms).
+            .serve_with_incoming_shutdown(
+                TcpIncoming::from(listener).with_nodelay(Some(true)),
+                async {
+                    shutdown.await;
+                    let _ = stopping.send(());
+                },
+            );
         tokio::pin!(server);
         // Calls in flight get a grace period; idle clients cannot hold the exit.
         tokio::select! {

@@ -238,6 +238,14 @@ async fn bindings_crud_with_one_binding_per_key_result() {
         .binding
         .unwrap();
     assert_eq!(state(&disabled), BindingState::Disabled);
+    let error = api
+        .sync_binding(SyncBindingRequest {
+            org_id: "acme".into(),
+            binding_id: single.id.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_error(&error, Code::FailedPrecondition, "BINDING_DISABLED");
     assert_eq!(
         value(&disabled),
         "29320299.79",

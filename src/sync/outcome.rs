@@ -27,6 +27,9 @@ pub fn succeeded(
     now: UnixMicros,
     next: UnixMicros,
 ) -> Change {
+    if !current.enabled {
+        return unchanged(current);
+    }
     let value_changed = current.current.as_ref().map(|v| &v.exact) != Some(&value.exact);
     let mut updated = current.clone();
     if current.status.state != BindingState::Ok {
@@ -55,6 +58,9 @@ pub fn succeeded(
 /// - `SOURCE`: `BROKEN`, naming what broke, checked again every interval so it
 ///   recovers by itself.
 pub fn failed(current: &BindingRecord, error: &Error, now: UnixMicros, jitter: f64) -> Change {
+    if !current.enabled {
+        return unchanged(current);
+    }
     let mut updated = current.clone();
     updated.last_sync_time = Some(now);
     let interval = Duration::from_millis(current.sync_interval_ms);
@@ -83,6 +89,16 @@ pub fn failed(current: &BindingRecord, error: &Error, now: UnixMicros, jitter: f
         }
     }
     finish(current, updated, Vec::new(), now)
+}
+
+/// A read that finished after the binding was disabled changes nothing: a
+/// disabled binding keeps its state until it is enabled again.
+fn unchanged(current: &BindingRecord) -> Change {
+    Change {
+        updated: current.clone(),
+        history: Vec::new(),
+        event: None,
+    }
 }
 
 /// A state set by the user or a connection change (DISABLED, PENDING).
@@ -206,6 +222,15 @@ mod tests {
         let broken = binding(Some("1"), BindingState::Broken);
         let recovered = succeeded(&broken, value_record("1"), 10, 20);
         assert_eq!(recovered.event.unwrap().status.state, BindingState::Ok);
+
+        // A sync that finishes after the binding was disabled changes nothing.
+        let mut disabled = binding(Some("1"), BindingState::Disabled);
+        disabled.enabled = false;
+        let late = succeeded(&disabled, value_record("2"), 10, 20);
+        assert_eq!(late.updated, disabled);
+        assert!(late.event.is_none());
+        let gone = Error::from(ConnectorError::new(Reason::TileNotFound, "x"));
+        assert_eq!(failed(&disabled, &gone, 10, 1.0).updated, disabled);
     }
 
     #[test]

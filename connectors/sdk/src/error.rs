@@ -65,6 +65,7 @@ reasons! {
     ConnectionInUse => "CONNECTION_IN_USE", Config;
     BindingNotFound => "BINDING_NOT_FOUND", Config;
     BindingExists => "BINDING_EXISTS", Config;
+    BindingDisabled => "BINDING_DISABLED", Config;
     // The source.
     SourceAuthFailed => "SOURCE_AUTH_FAILED", Config;
     SourceUnreachable => "SOURCE_UNREACHABLE", Transient;
