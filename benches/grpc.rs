@@ -286,13 +286,14 @@ struct RunningDaemon {
     _dir: tempfile::TempDir,
 }
 
-async fn start_daemon(looker: &FakeLooker, nodelay: bool) -> RunningDaemon {
+async fn start_daemon(looker: &FakeLooker) -> RunningDaemon {
     let dir = tempfile::TempDir::new().unwrap();
     let mut config = ServeConfig::for_data_dir(dir.path());
     config.allow_http_sources = true;
     config.allow_source_cidrs = vec!["127.0.0.1/32".parse().unwrap()];
     let daemon = Daemon::open(&config).await.expect("daemon opens");
-    let listener = listener(nodelay);
+    // A plain listener, as `kpilink serve` binds it; the daemon sets TCP_NODELAY.
+    let listener = listener(false);
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let serving = tokio::spawn(daemon.serve(listener, async {
@@ -354,8 +355,7 @@ async fn start_daemon(looker: &FakeLooker, nodelay: bool) -> RunningDaemon {
         ids.push(binding.id);
     }
     println!(
-        "daemon (TCP_NODELAY {}): created {BINDINGS} bindings in {:.1} s",
-        if nodelay { "on" } else { "off" },
+        "daemon: created {BINDINGS} bindings in {:.1} s",
         created.elapsed().as_secs_f64()
     );
     RunningDaemon {
@@ -445,18 +445,18 @@ async fn bench() {
     .await
     .expect("fake looker starts");
 
-    // The daemon as `kpilink serve` runs it, and one whose accepted sockets
-    // have TCP_NODELAY (what tonic's own `Server::serve(addr)` can set).
-    let shipped = start_daemon(&looker, false).await;
-    let nodelay = start_daemon(&looker, true).await;
+    // The daemon as `kpilink serve` runs it (it sets TCP_NODELAY on accepted
+    // sockets itself), against bare tonic with TCP_NODELAY as tonic's own
+    // `Server::serve(addr)` sets it.
+    let daemon = start_daemon(&looker).await;
 
-    // The baselines answer with what the daemon answered.
+    // The baseline answers with what the daemon answered.
     let mut client =
-        BindingServiceClient::with_interceptor(channel(nodelay.addr).await, nodelay.auth.clone());
+        BindingServiceClient::with_interceptor(channel(daemon.addr).await, daemon.auth.clone());
     let get = client
         .get_binding(GetBindingRequest {
             org_id: ORG.into(),
-            binding_id: nodelay.ids[0].clone(),
+            binding_id: daemon.ids[0].clone(),
         })
         .await
         .unwrap()
@@ -476,8 +476,7 @@ async fn bench() {
         get.encoded_len(),
         list.encoded_len()
     );
-    let (bare_shipped, bare_shipped_task) = start_bare(get.clone(), list.clone(), false);
-    let (bare_nodelay, bare_nodelay_task) = start_bare(get, list, true);
+    let (bare, bare_task) = start_bare(get, list, true);
 
     println!(
         "each cell: {ROUNDS} rounds of (daemon, then bare: {} ms warm-up + {} s measured); \
@@ -487,23 +486,14 @@ async fn bench() {
         TASKS_PER_CHANNEL
     );
     compare(
-        "Sockets as `kpilink serve` has them (TCP_NODELAY off on accepted sockets), both servers",
-        &shipped,
-        bare_shipped,
-    )
-    .await;
-    compare(
-        "TCP_NODELAY on accepted sockets, both servers",
-        &nodelay,
-        bare_nodelay,
+        "`kpilink serve` vs bare tonic (TCP_NODELAY on both)",
+        &daemon,
+        bare,
     )
     .await;
 
-    bare_shipped_task.abort();
-    bare_nodelay_task.abort();
-    for daemon in [shipped, nodelay] {
-        let _ = daemon.stop.send(());
-        let _ = daemon.serving.await;
-    }
+    bare_task.abort();
+    let _ = daemon.stop.send(());
+    let _ = daemon.serving.await;
     drop(looker);
 }
