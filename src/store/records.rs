@@ -169,3 +169,160 @@ impl BindingFilter {
             && self.state.is_none_or(|s| s == record.status.state)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn arb_text() -> impl Strategy<Value = String> {
+        // Any Unicode, including quotes, backslashes and control characters.
+        any::<String>()
+    }
+
+    fn arb_value() -> impl Strategy<Value = ValueRecord> {
+        (
+            "-?[0-9]{1,20}(\\.[0-9]{1,20})?",
+            arb_text(),
+            proptest::option::of(arb_text()),
+            proptest::option::of(any::<i64>()),
+            any::<i64>(),
+            any::<bool>(),
+            proptest::option::of(arb_text()),
+            arb_text(),
+            proptest::option::of(arb_text()),
+        )
+            .prop_map(
+                |(
+                    exact,
+                    raw,
+                    rendered,
+                    data_as_of,
+                    fetched_at,
+                    from_cache,
+                    x_value,
+                    y_field,
+                    pivot_key,
+                )| ValueRecord {
+                    exact,
+                    raw,
+                    rendered,
+                    data_as_of,
+                    fetched_at,
+                    from_cache,
+                    x_value,
+                    y_field,
+                    pivot_key,
+                },
+            )
+    }
+
+    fn arb_state() -> impl Strategy<Value = BindingState> {
+        prop_oneof![
+            Just(BindingState::Ok),
+            Just(BindingState::Pending),
+            Just(BindingState::Error),
+            Just(BindingState::Broken),
+            Just(BindingState::Disabled),
+        ]
+    }
+
+    fn arb_binding() -> impl Strategy<Value = BindingRecord> {
+        (
+            (arb_text(), arb_text(), arb_text(), arb_text()),
+            (arb_text(), arb_text(), any::<bool>()),
+            (
+                any::<bool>(),
+                any::<u64>(),
+                proptest::option::of(arb_value()),
+            ),
+            (arb_state(), arb_text(), arb_text(), any::<i64>()),
+            (
+                proptest::option::of(any::<i64>()),
+                proptest::option::of(any::<i64>()),
+                any::<i64>(),
+                any::<u32>(),
+            ),
+        )
+            .prop_map(|(ids, source, flags, status, times)| BindingRecord {
+                id: ids.0,
+                org_id: ids.1,
+                key_result_id: ids.2,
+                connection_id: ids.3,
+                source: if source.2 {
+                    kpilink_connector::SourceRef::DashboardTile {
+                        dashboard_id: source.0,
+                        tile_id: source.1.clone(),
+                    }
+                } else {
+                    kpilink_connector::SourceRef::Look { look_id: source.0 }
+                },
+                selection: crate::selection::Selection {
+                    x_field: Some(source.1.clone()).filter(|_| flags.0),
+                    x: if flags.0 {
+                        crate::selection::XChoice::Latest
+                    } else {
+                        crate::selection::XChoice::Value(source.1)
+                    },
+                    ..Default::default()
+                },
+                enabled: flags.0,
+                sync_interval_ms: flags.1,
+                current: flags.2,
+                status: StatusRecord {
+                    state: status.0,
+                    reason: status.1,
+                    message: status.2,
+                    since: status.3,
+                },
+                last_sync_time: times.0,
+                next_sync_time: times.1,
+                create_time: times.2,
+                update_time: times.2,
+                failures: times.3,
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn binding_records_round_trip_exactly(record in arb_binding()) {
+            let decoded: BindingRecord = decode(&encode(&record)).unwrap();
+            prop_assert_eq!(decoded, record);
+        }
+
+        #[test]
+        fn history_and_update_records_round_trip_exactly(value in arb_value(), backfilled: bool, sequence: u64, state in arb_state()) {
+            let entry = HistoryRecord { value: value.clone(), backfilled };
+            prop_assert_eq!(decode::<HistoryRecord>(&encode(&entry)).unwrap(), entry);
+            let event = UpdateRecord {
+                sequence,
+                org_id: value.y_field.clone(),
+                binding_id: value.raw.clone(),
+                key_result_id: value.exact.clone(),
+                value: Some(value.exact.clone()),
+                previous_value: value.x_value.clone(),
+                status: StatusRecord { state, reason: String::new(), message: value.raw.clone(), since: value.fetched_at },
+                observed_at: value.fetched_at,
+            };
+            prop_assert_eq!(decode::<UpdateRecord>(&encode(&event)).unwrap(), event);
+        }
+
+        #[test]
+        fn garbage_bytes_never_panic_the_decoder(bytes: Vec<u8>) {
+            // Either an error or a real record; never a panic.
+            let _ = decode::<BindingRecord>(&bytes);
+            let _ = decode::<ConnectionRecord>(&bytes);
+        }
+
+        #[test]
+        fn one_orgs_keys_never_fall_under_another_orgs_prefix(
+            org in "[^\\x00]{1,12}", other in "[^\\x00]{1,12}", id in "[^\\x00]{0,12}"
+        ) {
+            let key = super::super::keys::scoped(&org, &id);
+            prop_assert!(key.starts_with(&super::super::keys::org_prefix(&org)));
+            if org != other {
+                prop_assert!(!key.starts_with(&super::super::keys::org_prefix(&other)));
+            }
+        }
+    }
+}
