@@ -268,27 +268,39 @@ async fn sigkill_during_creates_updates_and_syncs_loses_nothing_acknowledged() {
     );
 }
 
+/// `kpilink_update_log_last_sequence` from the metrics endpoint.
+async fn scrape_last_sequence(addr: std::net::SocketAddr) -> u64 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+    socket
+        .write_all(b"GET /metrics HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut body = String::new();
+    socket.read_to_string(&mut body).await.unwrap();
+    body.lines()
+        .find_map(|line| line.strip_prefix("kpilink_update_log_last_sequence "))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap()
+}
+
+/// Resident memory of this process, in KiB.
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn many_watchers_during_mutations_all_receive_every_event() {
+async fn five_hundred_watchers_under_30_s_of_mutations_get_every_event_in_bounded_memory() {
     const WATCHERS: usize = 500;
+    const LOAD: Duration = Duration::from_secs(30);
     let fake = fake_looker(FakeLookerConfig::default()).await;
     let daemon = local_daemon().await;
     let connection_id = connect_fake(&daemon, &fake, "demo-client-secret", None).await;
-    let mut streams = Vec::new();
-    for _ in 0..WATCHERS {
-        let stream = daemon
-            .clients
-            .bindings()
-            .watch_updates(WatchUpdatesRequest {
-                org_id: "acme".into(),
-                after_sequence: 0,
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        streams.push(stream);
-    }
-    // Mutations while everyone watches: creates and enable/disable toggles.
     let mut ids = Vec::new();
     for i in 0..20 {
         let binding = daemon
@@ -302,42 +314,102 @@ async fn many_watchers_during_mutations_all_receive_every_event() {
             .unwrap();
         ids.push(binding.id);
     }
-    for id in &ids {
-        daemon
+    // Every watcher replays from the start and then follows live, checking order,
+    // until it has seen as many events as the load produced (known at the end).
+    let received = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let target = Arc::new(std::sync::atomic::AtomicU64::new(u64::MAX));
+    let mut readers = Vec::new();
+    for _ in 0..WATCHERS {
+        let mut stream = daemon
             .clients
             .bindings()
-            .update_binding(toggle(id, false))
+            .watch_updates(WatchUpdatesRequest {
+                org_id: "acme".into(),
+                after_sequence: 0,
+            })
             .await
-            .unwrap();
-    }
-    let expected = ids.len() * 2;
-    // Every watcher gets every event, in order; none errors.
-    let mut readers = Vec::new();
-    for mut stream in streams {
+            .unwrap()
+            .into_inner();
+        let (received, target) = (received.clone(), target.clone());
         readers.push(tokio::spawn(async move {
-            let mut last = 0;
-            for _ in 0..expected {
-                let update = tokio::time::timeout(Duration::from_secs(20), stream.message())
-                    .await
-                    .expect("events keep coming")
+            let (mut last, mut count) = (0u64, 0u64);
+            while count < target.load(std::sync::atomic::Ordering::Relaxed) {
+                let Ok(message) =
+                    tokio::time::timeout(Duration::from_millis(500), stream.message()).await
+                else {
+                    continue;
+                };
+                let sequence = message
                     .expect("no stream error")
                     .expect("the stream stays open")
                     .update
-                    .unwrap();
-                assert!(update.sequence > last);
-                last = update.sequence;
+                    .unwrap()
+                    .sequence;
+                assert!(sequence > last, "events in order");
+                last = sequence;
+                count += 1;
+                received.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
-            last
+            (last, count)
         }));
     }
-    let mut lasts = Vec::new();
-    for reader in readers {
-        lasts.push(reader.await.unwrap());
+    let rss_before = rss_kib();
+
+    // 30 s of mutations: each acknowledged toggle is exactly one event.
+    let started = tokio::time::Instant::now();
+    let mut events = ids.len() as u64;
+    let mut enabled = vec![true; ids.len()];
+    let mut i = 0;
+    while started.elapsed() < LOAD {
+        let index = i % ids.len();
+        enabled[index] = !enabled[index];
+        daemon
+            .clients
+            .bindings()
+            .update_binding(toggle(&ids[index], enabled[index]))
+            .await
+            .unwrap();
+        events += 1;
+        i += 1;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Re-enabled bindings sync at once (PENDING, then OK): wait until the log is
+    // quiet, then every watcher must have every event of it.
+    let mut last_sequence = 0;
+    loop {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let now = scrape_last_sequence(daemon.metrics_addr).await;
+        if now == last_sequence {
+            break;
+        }
+        last_sequence = now;
     }
     assert!(
-        lasts.iter().all(|&last| last == lasts[0]),
-        "every watcher reached the same last event"
+        last_sequence >= events,
+        "{last_sequence} events logged, {events} acknowledged changes"
     );
+    let events = last_sequence;
+    target.store(events, std::sync::atomic::Ordering::Relaxed);
+    let expected = events * WATCHERS as u64;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while received.load(std::sync::atomic::Ordering::Relaxed) < expected {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "watchers received {} of {expected} events",
+            received.load(std::sync::atomic::Ordering::Relaxed)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let rss_after = rss_kib();
+    assert!(
+        rss_after < rss_before + 256 * 1024,
+        "memory grew from {rss_before} KiB to {rss_after} KiB"
+    );
+    for reader in readers {
+        let (last, count) = reader.await.unwrap();
+        assert_eq!(count, events, "a watcher missed events");
+        assert_eq!(last, events, "sequences are gap-free from 1");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
