@@ -145,20 +145,18 @@ impl Bindings {
             status: state,
             observed_at: now,
         };
-        match self
-            .store
-            .write_binding(None, Some(&record), &history, Some(&event))
-            .await
-        {
-            Ok(sequence) => {
-                if let Some(sequence) = sequence {
-                    self.engine.log().published(sequence);
-                }
-                self.engine.replan(&record);
+        let key_result_id = record.key_result_id.clone();
+        let change = outcome::Change {
+            updated: record,
+            history,
+            event: Some(event),
+        };
+        match self.engine.write(None, change).await {
+            Ok(record) => {
                 tracing::info!(org_id, binding_id = %record.id, key_result_id = %record.key_result_id, "binding created");
                 Ok(record)
             }
-            Err(StoreError::KeyResultTaken) => Err(kr_taken(&record.key_result_id)),
+            Err(StoreError::KeyResultTaken) => Err(kr_taken(&key_result_id)),
             Err(error) => Err(store_failure(error)),
         }
     }
@@ -483,23 +481,8 @@ impl Bindings {
         current: &BindingRecord,
         change: outcome::Change,
     ) -> Result<BindingRecord> {
-        match self
-            .store
-            .write_binding(
-                Some(current),
-                Some(&change.updated),
-                &change.history,
-                change.event.as_ref(),
-            )
-            .await
-        {
-            Ok(sequence) => {
-                if let Some(sequence) = sequence {
-                    self.engine.log().published(sequence);
-                }
-                self.engine.replan(&change.updated);
-                Ok(change.updated)
-            }
+        match self.engine.write(Some(current), change).await {
+            Ok(updated) => Ok(updated),
             Err(StoreError::Changed) => Err(Error::new(
                 Code::Unavailable,
                 Reason::Internal,

@@ -158,7 +158,7 @@ async fn test_connection_reports_success_and_bad_credentials() {
     let result = api
         .test_connection(TestConnectionRequest {
             org_id: "acme".into(),
-            connection_id: wrong,
+            connection_id: wrong.clone(),
         })
         .await
         .unwrap()
@@ -166,6 +166,22 @@ async fn test_connection_reports_success_and_bad_credentials() {
         .result
         .unwrap();
     assert!(result.success, "{result:?}");
+
+    // Deleting a connection ends its Looker session too.
+    let logouts = env.fake.control().route_count("logout");
+    api.delete_connection(DeleteConnectionRequest {
+        org_id: "acme".into(),
+        connection_id: wrong,
+        force: false,
+    })
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        env.fake.control().route_count("logout"),
+        logouts + 1,
+        "delete logs the session out"
+    );
 }
 
 #[tokio::test]

@@ -69,7 +69,7 @@ pub struct Engine {
 }
 
 /// `[0.9, 1.1)`: spreads syncs planned together.
-pub fn jitter() -> f64 {
+fn jitter() -> f64 {
     0.9 + rand::random::<f64>() * 0.2
 }
 
@@ -309,6 +309,29 @@ impl Engine {
         }
     }
 
+    /// Writes one binding change (`current: None` inserts), publishes its event
+    /// once durable and plans the binding's next sync.
+    pub async fn write(
+        &self,
+        current: Option<&BindingRecord>,
+        change: Change,
+    ) -> Result<BindingRecord, StoreError> {
+        let sequence = self
+            .store
+            .write_binding(
+                current,
+                Some(&change.updated),
+                &change.history,
+                change.event.as_ref(),
+            )
+            .await?;
+        if let Some(sequence) = sequence {
+            self.log.published(sequence);
+        }
+        self.replan(&change.updated);
+        Ok(change.updated)
+    }
+
     /// Writes the change `apply` makes to the stored binding, recomputing it when
     /// another write got there first; publishes its event and plans the next sync.
     pub async fn commit(
@@ -318,24 +341,8 @@ impl Engine {
     ) -> Result<BindingRecord> {
         let mut current = binding.clone();
         for _ in 0..WRITE_ATTEMPTS {
-            let change = apply(&current);
-            match self
-                .store
-                .write_binding(
-                    Some(&current),
-                    Some(&change.updated),
-                    &change.history,
-                    change.event.as_ref(),
-                )
-                .await
-            {
-                Ok(sequence) => {
-                    if let Some(sequence) = sequence {
-                        self.log.published(sequence);
-                    }
-                    self.replan(&change.updated);
-                    return Ok(change.updated);
-                }
+            match self.write(Some(&current), apply(&current)).await {
+                Ok(updated) => return Ok(updated),
                 Err(StoreError::Changed) => {
                     current = self
                         .store

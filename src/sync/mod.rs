@@ -6,5 +6,5 @@ pub mod outcome;
 mod scheduler;
 mod updates;
 
-pub use engine::{Engine, SyncSettings, jitter, value_record};
+pub use engine::{Engine, SyncSettings, value_record};
 pub use updates::{Audience, UpdateLog};

@@ -69,10 +69,6 @@ impl UpdateLog {
         });
     }
 
-    pub fn last_durable(&self) -> u64 {
-        *self.durable.borrow()
-    }
-
     /// Open watchers.
     pub fn watchers(&self) -> u64 {
         self.watchers.load(Ordering::Relaxed)
