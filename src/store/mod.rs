@@ -18,6 +18,27 @@ pub use records::{
 };
 pub use sled_store::SledStore;
 
+/// One binding change. `current: None` inserts (failing with
+/// [`StoreError::KeyResultTaken`] when the key result is bound); otherwise
+/// `current` must still be what is stored ([`StoreError::Changed`]).
+/// `updated: None` deletes the binding and its history.
+#[derive(Debug, Clone, Copy)]
+pub struct BindingWrite<'a> {
+    pub current: Option<&'a BindingRecord>,
+    pub updated: Option<&'a BindingRecord>,
+    pub history: &'a [HistoryRecord],
+    pub event: Option<&'a UpdateRecord>,
+}
+
+impl BindingWrite<'_> {
+    /// The binding the write is about.
+    pub fn subject(&self) -> &BindingRecord {
+        self.updated
+            .or(self.current)
+            .expect("a binding write names a binding")
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// Another connection of the org already has this display name.
@@ -73,18 +94,28 @@ pub trait Store: Send + Sync + 'static {
     /// Returns whether the connection existed.
     async fn delete_connection(&self, org_id: &str, connection_id: &str) -> StoreResult<bool>;
 
-    /// Writes one binding change atomically with its history entry and its update
-    /// event, and returns the event's sequence. `current: None` inserts (failing
-    /// with [`StoreError::KeyResultTaken`] when the key result is bound);
-    /// otherwise `current` must still be what is stored ([`StoreError::Changed`]).
-    /// `updated: None` deletes the binding and its history.
+    /// Writes binding changes atomically (all or none), each with its history
+    /// entries and its update event, and returns each event's sequence. See
+    /// [`BindingWrite`] for what each write requires.
+    async fn write_bindings(&self, writes: &[BindingWrite<'_>]) -> StoreResult<Vec<Option<u64>>>;
+
+    /// [`Store::write_bindings`] of one change.
     async fn write_binding(
         &self,
         current: Option<&BindingRecord>,
         updated: Option<&BindingRecord>,
         history: &[HistoryRecord],
         event: Option<&UpdateRecord>,
-    ) -> StoreResult<Option<u64>>;
+    ) -> StoreResult<Option<u64>> {
+        let write = BindingWrite {
+            current,
+            updated,
+            history,
+            event,
+        };
+        let mut sequences = self.write_bindings(&[write]).await?;
+        Ok(sequences.pop().flatten())
+    }
     /// The id of the org's binding for a key result, if any.
     async fn binding_for_key_result(
         &self,

@@ -1,10 +1,16 @@
 //! The sled side of bindings, their history and the update log.
 
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
+use super::BindingWrite;
 use super::keys;
-use super::records::{BindingFilter, BindingRecord, HistoryRecord, UpdateRecord, decode, encode};
+use super::records::{
+    BindingFilter, BindingRecord, BindingState, HistoryRecord, UpdateRecord, decode, encode,
+};
 use super::{StoreError, StoreResult};
 
 pub(super) const UPDATE_SEQUENCE_KEY: &str = "update_sequence";
@@ -20,12 +26,34 @@ pub(super) struct BindingTrees {
     /// `u64 sequence` → update event.
     pub(super) updates: sled::Tree,
     pub(super) meta: sled::Tree,
+    /// Bindings per state, counted at open and kept with every write, so a
+    /// metrics scrape does not decode every binding.
+    census: Mutex<BTreeMap<&'static str, u64>>,
+}
+
+/// Just the state of a stored binding (decoding it skips the rest).
+#[derive(serde::Deserialize)]
+struct StateOnly {
+    status: StatusOnly,
+}
+
+#[derive(serde::Deserialize)]
+struct StatusOnly {
+    state: BindingState,
 }
 
 impl BindingTrees {
     pub(super) fn open(db: &sled::Db) -> StoreResult<Self> {
+        let bindings = db.open_tree("bindings")?;
+        let mut census = BTreeMap::new();
+        for entry in bindings.iter() {
+            let (_, value) = entry?;
+            let binding: StateOnly = decode(&value)?;
+            *census.entry(binding.status.state.name()).or_default() += 1;
+        }
         Ok(BindingTrees {
-            bindings: db.open_tree("bindings")?,
+            census: Mutex::new(census),
+            bindings,
             key_results: db.open_tree("binding_key_results")?,
             by_connection: db.open_tree("binding_connections")?,
             history: db.open_tree("binding_history")?,
@@ -34,21 +62,46 @@ impl BindingTrees {
         })
     }
 
+    /// Applies `writes` in one transaction: all or none (any `current` that is
+    /// no longer stored aborts the batch with [`StoreError::Changed`]). Each
+    /// write's history entries take their ids from `history_ids`, in order.
     pub(super) fn write(
         &self,
+        writes: &[BindingWrite<'_>],
         history_ids: &[u64],
-        current: Option<&BindingRecord>,
-        updated: Option<&BindingRecord>,
-        history: &[HistoryRecord],
-        event: Option<&UpdateRecord>,
-    ) -> StoreResult<Option<u64>> {
-        let subject = updated
-            .or(current)
-            .expect("a binding write names a binding");
-        let key = keys::scoped(&subject.org_id, &subject.id);
-        let expected = current.map(encode);
-        let value = updated.map(encode);
-        let history_values: Vec<Vec<u8>> = history.iter().map(encode).collect();
+    ) -> StoreResult<Vec<Option<u64>>> {
+        struct Encoded<'w> {
+            write: &'w BindingWrite<'w>,
+            key: Vec<u8>,
+            expected: Option<Vec<u8>>,
+            value: Option<Vec<u8>>,
+            history: Vec<(Vec<u8>, Vec<u8>)>,
+        }
+        let mut ids = history_ids.iter();
+        let encoded: Vec<Encoded<'_>> = writes
+            .iter()
+            .map(|write| {
+                let subject = write.subject();
+                Encoded {
+                    write,
+                    key: keys::scoped(&subject.org_id, &subject.id),
+                    expected: write.current.map(encode),
+                    value: write.updated.map(encode),
+                    // Ids grow with time, so entries given oldest first sort oldest first.
+                    history: write
+                        .history
+                        .iter()
+                        .map(|entry| {
+                            let id = ids.next().expect("an id per history entry");
+                            (
+                                history_key(&subject.org_id, &subject.id, *id),
+                                encode(entry),
+                            )
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
         let trees = (
             &self.bindings,
             &self.key_results,
@@ -59,77 +112,87 @@ impl BindingTrees {
         );
         let result = trees.transaction(|(bindings, krs, conns, hist, updates, meta)| {
             let abort = |error| Err(ConflictableTransactionError::Abort(error));
-            match (&expected, current) {
-                (None, _) => {
-                    let kr = keys::scoped(&subject.org_id, &subject.key_result_id);
-                    if krs.get(&kr)?.is_some() {
-                        return abort(StoreError::KeyResultTaken);
-                    }
-                    if bindings.get(&key)?.is_some() {
-                        return abort(StoreError::Changed);
-                    }
-                }
-                (Some(expected), Some(current)) => {
-                    if bindings.get(&key)?.as_deref() != Some(expected.as_slice()) {
-                        return abort(StoreError::Changed);
-                    }
-                    krs.remove(keys::scoped(&current.org_id, &current.key_result_id))?;
-                    conns.remove(connection_key(current))?;
-                }
-                (Some(_), None) => unreachable!("expected bytes come from current"),
-            }
-            match (updated, &value) {
-                (Some(updated), Some(value)) => {
-                    bindings.insert(key.as_slice(), value.as_slice())?;
-                    krs.insert(
-                        keys::scoped(&updated.org_id, &updated.key_result_id),
-                        updated.id.as_bytes(),
-                    )?;
-                    conns.insert(connection_key(updated), &[])?;
-                }
-                _ => {
-                    bindings.remove(key.as_slice())?;
-                }
-            }
-            // Ids grow with time, so entries given oldest first sort oldest first.
-            for (id, history_value) in history_ids.iter().zip(&history_values) {
-                hist.insert(
-                    history_key(&subject.org_id, &subject.id, *id),
-                    history_value.as_slice(),
-                )?;
-            }
-            let Some(event) = event else {
-                return Ok(None);
-            };
-            let last = meta
+            let mut sequence = meta
                 .get(UPDATE_SEQUENCE_KEY)?
                 .map(|bytes| read_u64(&bytes))
                 .unwrap_or(0);
-            let sequence = last + 1;
-            let stored = UpdateRecord {
-                sequence,
-                ..event.clone()
-            };
-            updates.insert(&sequence.to_be_bytes(), encode(&stored))?;
-            meta.insert(UPDATE_SEQUENCE_KEY, &sequence.to_be_bytes())?;
-            Ok(Some(sequence))
+            let mut sequences = Vec::with_capacity(encoded.len());
+            for item in &encoded {
+                let write = item.write;
+                match (&item.expected, write.current) {
+                    (None, _) => {
+                        let subject = write.subject();
+                        let kr = keys::scoped(&subject.org_id, &subject.key_result_id);
+                        if krs.get(&kr)?.is_some() {
+                            return abort(StoreError::KeyResultTaken);
+                        }
+                        if bindings.get(&item.key)?.is_some() {
+                            return abort(StoreError::Changed);
+                        }
+                    }
+                    (Some(expected), Some(current)) => {
+                        if bindings.get(&item.key)?.as_deref() != Some(expected.as_slice()) {
+                            return abort(StoreError::Changed);
+                        }
+                        krs.remove(keys::scoped(&current.org_id, &current.key_result_id))?;
+                        conns.remove(connection_key(current))?;
+                    }
+                    (Some(_), None) => unreachable!("expected bytes come from current"),
+                }
+                match (write.updated, &item.value) {
+                    (Some(updated), Some(value)) => {
+                        bindings.insert(item.key.as_slice(), value.as_slice())?;
+                        krs.insert(
+                            keys::scoped(&updated.org_id, &updated.key_result_id),
+                            updated.id.as_bytes(),
+                        )?;
+                        conns.insert(connection_key(updated), &[])?;
+                    }
+                    _ => {
+                        bindings.remove(item.key.as_slice())?;
+                    }
+                }
+                for (key, value) in &item.history {
+                    hist.insert(key.as_slice(), value.as_slice())?;
+                }
+                let Some(event) = write.event else {
+                    sequences.push(None);
+                    continue;
+                };
+                sequence += 1;
+                let stored = UpdateRecord {
+                    sequence,
+                    ..event.clone()
+                };
+                updates.insert(&sequence.to_be_bytes(), encode(&stored))?;
+                sequences.push(Some(sequence));
+            }
+            if sequences.iter().any(Option::is_some) {
+                meta.insert(UPDATE_SEQUENCE_KEY, &sequence.to_be_bytes())?;
+            }
+            Ok(sequences)
         });
-        let sequence = result.map_err(|error| match error {
+        let sequences = result.map_err(|error| match error {
             TransactionError::Abort(error) => error,
             TransactionError::Storage(error) => StoreError::from(error),
         })?;
-        if updated.is_none() {
-            // History goes with its binding; outside the transaction because it
-            // is a range, and harmless if interrupted (no binding points at it).
-            for entry in self
-                .history
-                .scan_prefix(history_prefix(&subject.org_id, &subject.id))
-            {
-                let (key, _) = entry?;
-                self.history.remove(key)?;
+        for write in writes {
+            self.count(write.current, -1);
+            self.count(write.updated, 1);
+            if write.updated.is_none() {
+                // History goes with its binding; outside the transaction because it
+                // is a range, and harmless if interrupted (no binding points at it).
+                let subject = write.subject();
+                for entry in self
+                    .history
+                    .scan_prefix(history_prefix(&subject.org_id, &subject.id))
+                {
+                    let (key, _) = entry?;
+                    self.history.remove(key)?;
+                }
             }
         }
-        Ok(sequence)
+        Ok(sequences)
     }
 
     pub(super) fn get(&self, org_id: &str, binding_id: &str) -> StoreResult<Option<BindingRecord>> {
@@ -257,14 +320,18 @@ impl BindingTrees {
             .unwrap_or(0))
     }
 
-    pub(super) fn state_counts(
-        &self,
-    ) -> StoreResult<std::collections::BTreeMap<&'static str, u64>> {
-        let mut counts = std::collections::BTreeMap::new();
-        for binding in self.all()? {
-            *counts.entry(binding.status.state.name()).or_default() += 1;
+    pub(super) fn state_counts(&self) -> BTreeMap<&'static str, u64> {
+        let mut counts = self.census.lock().expect("census lock").clone();
+        counts.retain(|_, count| *count > 0);
+        counts
+    }
+
+    fn count(&self, binding: Option<&BindingRecord>, delta: i64) {
+        if let Some(binding) = binding {
+            let mut census = self.census.lock().expect("census lock");
+            let count = census.entry(binding.status.state.name()).or_default();
+            *count = count.saturating_add_signed(delta);
         }
-        Ok(counts)
     }
 
     pub(super) fn update_bounds(&self) -> StoreResult<(u64, u64)> {

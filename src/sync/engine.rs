@@ -1,8 +1,9 @@
 //! The sync engine: takes due bindings from the scheduler, reads their values
 //! with one Looker run per distinct query, and writes what changed.
 //!
-//! Per cycle, due bindings are grouped by connection; within a connection each
-//! distinct source is resolved once and each distinct query runs once (under
+//! Per cycle, due bindings are grouped by connection; within a connection the
+//! sources of each container (a dashboard's tiles) are resolved together with
+//! one call, and each distinct query runs once (under
 //! the per-connection and global concurrency limits), and every binding reading
 //! that query selects its own cell from the shared result.
 
@@ -23,7 +24,7 @@ use crate::connections::Connections;
 use crate::error::{Error, Result};
 use crate::metrics::Metrics;
 use crate::selection::{self, Reading};
-use crate::store::{BindingRecord, Store, StoreError, ValueRecord};
+use crate::store::{BindingRecord, BindingWrite, Store, StoreError, ValueRecord};
 use crate::time::{UnixMicros, now_micros};
 
 /// How many times a write that raced another is recomputed.
@@ -131,8 +132,11 @@ impl Engine {
     }
 
     pub fn plan(&self, binding: &BindingRecord, at: UnixMicros) {
-        self.scheduler
-            .plan((binding.org_id.clone(), binding.id.clone()), at);
+        self.scheduler.plan(
+            (binding.org_id.clone(), binding.id.clone()),
+            &binding.connection_id,
+            at,
+        );
     }
 
     pub fn cancel(&self, org_id: &str, binding_id: &str) {
@@ -148,26 +152,43 @@ impl Engine {
     async fn run(self: Arc<Self>) {
         loop {
             let due = self.scheduler.due(self.settings.coalesce_window).await;
-            let mut groups: HashMap<(String, String), Vec<BindingRecord>> = HashMap::new();
-            for (org_id, binding_id) in due {
-                match self.store.get_binding(&org_id, &binding_id).await {
-                    Ok(Some(binding)) if binding.enabled => groups
-                        .entry((org_id, binding.connection_id.clone()))
-                        .or_default()
-                        .push(binding),
-                    Ok(_) => {}
-                    Err(error) => tracing::error!(%error, binding_id, "cannot load a due binding"),
-                }
+            let mut groups: HashMap<(String, String), Vec<String>> = HashMap::new();
+            for ((org_id, binding_id), connection_id) in due {
+                groups
+                    .entry((org_id, connection_id))
+                    .or_default()
+                    .push(binding_id);
             }
-            for ((org_id, connection_id), bindings) in groups {
+            for ((org_id, connection_id), binding_ids) in groups {
                 let engine = self.clone();
-                tokio::spawn(async move {
-                    engine
-                        .sync_connection(&org_id, &connection_id, bindings)
-                        .await
-                });
+                tokio::spawn(
+                    async move { engine.sync_due(&org_id, &connection_id, binding_ids).await },
+                );
             }
         }
+    }
+
+    /// Loads the due bindings of one connection (connections load in
+    /// parallel) and syncs those still enabled on it.
+    async fn sync_due(
+        self: Arc<Self>,
+        org_id: &str,
+        connection_id: &str,
+        binding_ids: Vec<String>,
+    ) {
+        let mut bindings = Vec::with_capacity(binding_ids.len());
+        for binding_id in binding_ids {
+            match self.store.get_binding(org_id, &binding_id).await {
+                Ok(Some(binding)) if binding.enabled && binding.connection_id == connection_id => {
+                    bindings.push(binding)
+                }
+                // Moved to another connection since it was planned: due again at once, there.
+                Ok(Some(binding)) => self.replan(&binding),
+                Ok(None) => {}
+                Err(error) => tracing::error!(%error, binding_id, "cannot load a due binding"),
+            }
+        }
+        self.sync_connection(org_id, connection_id, bindings).await
     }
 
     fn connection_limit(&self, org_id: &str, connection_id: &str) -> Arc<Semaphore> {
@@ -179,8 +200,8 @@ impl Engine {
             .clone()
     }
 
-    /// Syncs the due bindings of one connection: one resolve per source, one run
-    /// per query.
+    /// Syncs the due bindings of one connection: one resolve per container of
+    /// sources (a dashboard), one run per query.
     async fn sync_connection(
         self: Arc<Self>,
         org_id: &str,
@@ -191,9 +212,7 @@ impl Engine {
         let connector = match self.connections.connector(org_id, connection_id).await {
             Ok((connector, _)) => connector,
             Err(error) => {
-                for binding in bindings {
-                    self.record_failure(&binding, &error).await;
-                }
+                self.record(failed(bindings, &error)).await;
                 return;
             }
         };
@@ -206,41 +225,51 @@ impl Engine {
                 .or_default()
                 .push(binding);
         }
-        let mut resolves = JoinSet::new();
+        // Sources in one container (the tiles of a dashboard) resolve with one call.
+        let mut by_container: HashMap<(&'static str, String), Vec<SourceGroup>> = HashMap::new();
         for (source, members) in by_source {
+            let (kind, id) = source.container();
+            by_container
+                .entry((kind, id.to_owned()))
+                .or_default()
+                .push((source, members));
+        }
+        let mut resolves = JoinSet::new();
+        for group in by_container.into_values() {
             let (connector, limit, global) =
                 (connector.clone(), limit.clone(), self.global.clone());
             resolves.spawn(async move {
-                let _permits = permits(&limit, &global).await;
-                let resolved = connector.resolve(&source, budget).await;
-                (resolved, members)
+                let sources: Vec<SourceRef> = group.iter().map(|(s, _)| s.clone()).collect();
+                let resolved = {
+                    let _permits = permits(&limit, &global).await;
+                    connector.resolve_many(&sources, budget).await
+                };
+                resolved
+                    .into_iter()
+                    .zip(group.into_iter().map(|(_, members)| members))
+                    .collect::<Vec<_>>()
             });
         }
         let mut by_query: HashMap<QueryRef, Vec<(BindingRecord, ChartInfo)>> = HashMap::new();
         while let Some(joined) = resolves.join_next().await {
-            let Ok((resolved, members)) = joined else {
+            let Ok(group) = joined else {
                 continue;
             };
-            match resolved {
-                Ok(resolved) => match resolved.query {
-                    Some(query) => by_query
-                        .entry(query)
-                        .or_default()
-                        .extend(members.into_iter().map(|b| (b, resolved.chart.clone()))),
-                    None => {
-                        let reason = resolved.chart.unsupported_reason.unwrap_or_default();
-                        let error =
-                            Error::from(ConnectorError::new(Reason::ChartUnsupported, reason));
-                        for binding in members {
-                            self.record_failure(&binding, &error).await;
+            for (resolved, members) in group {
+                match resolved {
+                    Ok(resolved) => match resolved.query {
+                        Some(query) => by_query
+                            .entry(query)
+                            .or_default()
+                            .extend(members.into_iter().map(|b| (b, resolved.chart.clone()))),
+                        None => {
+                            let reason = resolved.chart.unsupported_reason.unwrap_or_default();
+                            let error =
+                                Error::from(ConnectorError::new(Reason::ChartUnsupported, reason));
+                            self.record(failed(members, &error)).await;
                         }
-                    }
-                },
-                Err(error) => {
-                    let error = Error::from(error);
-                    for binding in members {
-                        self.record_failure(&binding, &error).await;
-                    }
+                    },
+                    Err(error) => self.record(failed(members, &Error::from(error))).await,
                 }
             }
         }
@@ -252,60 +281,82 @@ impl Engine {
                     let _permits = permits(&limit, &engine.global).await;
                     connector.run(&query, RunMode::Background, budget).await
                 };
-                for (binding, chart) in members {
-                    match &table {
-                        Ok(table) => engine.record_reading(&binding, &chart, table).await,
-                        Err(error) => {
-                            engine
-                                .record_failure(&binding, &Error::from(error.clone()))
-                                .await
-                        }
-                    }
-                }
+                let reads = match &table {
+                    Ok(table) => members
+                        .into_iter()
+                        .map(|(binding, chart)| {
+                            let read = match selection::select(&chart, table, &binding.selection) {
+                                Ok(reading) => {
+                                    Read::Value(value_record(&reading, table, now_micros()))
+                                }
+                                Err(error) => Read::Failed(error),
+                            };
+                            (binding, read)
+                        })
+                        .collect(),
+                    Err(error) => failed(
+                        members.into_iter().map(|(binding, _)| binding),
+                        &Error::from(error.clone()),
+                    ),
+                };
+                engine.record(reads).await;
             });
         }
         while runs.join_next().await.is_some() {}
     }
 
-    async fn record_reading(
-        &self,
-        binding: &BindingRecord,
-        chart: &ChartInfo,
-        table: &ResultTable,
-    ) {
-        match selection::select(chart, table, &binding.selection) {
-            Ok(reading) => {
-                self.metrics.sync("ok");
-                let value = value_record(&reading, table, now_micros());
-                let result = self
-                    .commit(binding, |current| {
-                        let now = now_micros();
-                        outcome::succeeded(
-                            current,
-                            value.clone(),
-                            now,
-                            self.next_time(current, now),
-                        )
-                    })
-                    .await;
-                if let Err(error) = result {
-                    tracing::error!(%error, binding_id = %binding.id, "cannot store a synced value");
-                }
+    /// What a read did to a binding, as a change to its current record.
+    fn apply(&self, current: &BindingRecord, read: &Read) -> Change {
+        let now = now_micros();
+        match read {
+            Read::Value(value) => {
+                outcome::succeeded(current, value.clone(), now, self.next_time(current, now))
             }
-            Err(error) => self.record_failure(binding, &error).await,
+            Read::Failed(error) => outcome::failed(current, error, now, jitter()),
         }
     }
 
-    async fn record_failure(&self, binding: &BindingRecord, error: &Error) {
-        tracing::info!(binding_id = %binding.id, reason = error.reason.as_str(), "sync failed");
-        self.metrics.sync(&error.class().as_str().to_lowercase());
-        let result = self
-            .commit(binding, |current| {
-                outcome::failed(current, error, now_micros(), jitter())
-            })
-            .await;
-        if let Err(error) = result {
-            tracing::error!(%error, binding_id = %binding.id, "cannot store a sync failure");
+    /// Stores what one cycle read for these bindings with one store write (one
+    /// flush); a binding changed meanwhile makes the batch retry one by one.
+    async fn record(&self, reads: Vec<(BindingRecord, Read)>) {
+        if reads.is_empty() {
+            return;
+        }
+        for (binding, read) in &reads {
+            if let Read::Failed(error) = read {
+                tracing::info!(binding_id = %binding.id, reason = error.reason.as_str(), "sync failed");
+            }
+        }
+        let changes = reads
+            .iter()
+            .map(|(binding, read)| (Some(binding), self.apply(binding, read)))
+            .collect();
+        match self.write_all(changes).await {
+            Ok(_) => reads.iter().for_each(|(_, read)| self.count(read)),
+            Err(StoreError::Changed) => {
+                for (binding, read) in &reads {
+                    match self
+                        .commit(binding, |current| self.apply(current, read))
+                        .await
+                    {
+                        Ok(_) => self.count(read),
+                        Err(error) => {
+                            tracing::error!(%error, binding_id = %binding.id, "cannot store a sync result")
+                        }
+                    }
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, bindings = reads.len(), "cannot store sync results")
+            }
+        }
+    }
+
+    /// Counted once durable, so the metric never runs ahead of the store.
+    fn count(&self, read: &Read) {
+        match read {
+            Read::Value(_) => self.metrics.sync("ok"),
+            Read::Failed(error) => self.metrics.sync(&error.class().as_str().to_lowercase()),
         }
     }
 
@@ -316,20 +367,35 @@ impl Engine {
         current: Option<&BindingRecord>,
         change: Change,
     ) -> Result<BindingRecord, StoreError> {
-        let sequence = self
-            .store
-            .write_binding(
-                current,
-                Some(&change.updated),
-                &change.history,
-                change.event.as_ref(),
-            )
-            .await?;
-        if let Some(sequence) = sequence {
-            self.log.published(sequence);
+        let mut written = self.write_all(vec![(current, change)]).await?;
+        Ok(written.pop().expect("one write, one record"))
+    }
+
+    /// [`Engine::write`] of several changes, atomically.
+    async fn write_all(
+        &self,
+        changes: Vec<(Option<&BindingRecord>, Change)>,
+    ) -> Result<Vec<BindingRecord>, StoreError> {
+        let writes: Vec<BindingWrite<'_>> = changes
+            .iter()
+            .map(|(current, change)| BindingWrite {
+                current: *current,
+                updated: Some(&change.updated),
+                history: &change.history,
+                event: change.event.as_ref(),
+            })
+            .collect();
+        let sequences = self.store.write_bindings(&writes).await?;
+        if let Some(last) = sequences.into_iter().flatten().max() {
+            self.log.published(last);
         }
-        self.replan(&change.updated);
-        Ok(change.updated)
+        Ok(changes
+            .into_iter()
+            .map(|(_, change)| {
+                self.replan(&change.updated);
+                change.updated
+            })
+            .collect())
     }
 
     /// Writes the change `apply` makes to the stored binding, recomputing it when
@@ -396,6 +462,25 @@ impl Engine {
         let reading = selection::select(&resolved.chart, &table, &binding.selection)?;
         Ok((reading, table))
     }
+}
+
+/// A source and the due bindings that read it.
+type SourceGroup = (SourceRef, Vec<BindingRecord>);
+
+/// What one sync read for one binding.
+enum Read {
+    Value(ValueRecord),
+    Failed(Error),
+}
+
+fn failed(
+    bindings: impl IntoIterator<Item = BindingRecord>,
+    error: &Error,
+) -> Vec<(BindingRecord, Read)> {
+    bindings
+        .into_iter()
+        .map(|binding| (binding, Read::Failed(error.clone())))
+        .collect()
 }
 
 async fn permits<'a>(

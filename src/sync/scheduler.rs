@@ -18,17 +18,25 @@ pub(super) struct Scheduler {
     changed: Notify,
 }
 
+/// A due binding and the connection it reads through when it was planned.
+pub(super) type DueBinding = (BindingKey, String);
+
 #[derive(Default)]
 struct Agenda {
     by_time: BTreeSet<(UnixMicros, BindingKey)>,
-    by_key: HashMap<BindingKey, UnixMicros>,
+    /// When each binding is planned, and its connection (so a cycle can group
+    /// due bindings by connection before loading them).
+    by_key: HashMap<BindingKey, (UnixMicros, String)>,
 }
 
 impl Scheduler {
     /// Plans (or re-plans) a binding's next sync.
-    pub(super) fn plan(&self, key: BindingKey, at: UnixMicros) {
+    pub(super) fn plan(&self, key: BindingKey, connection_id: &str, at: UnixMicros) {
         let mut agenda = self.agenda.lock().expect("agenda lock");
-        if let Some(previous) = agenda.by_key.insert(key.clone(), at) {
+        if let Some((previous, _)) = agenda
+            .by_key
+            .insert(key.clone(), (at, connection_id.to_owned()))
+        {
             agenda.by_time.remove(&(previous, key.clone()));
         }
         agenda.by_time.insert((at, key));
@@ -38,7 +46,7 @@ impl Scheduler {
 
     pub(super) fn cancel(&self, key: &BindingKey) {
         let mut agenda = self.agenda.lock().expect("agenda lock");
-        if let Some(previous) = agenda.by_key.remove(key) {
+        if let Some((previous, _)) = agenda.by_key.remove(key) {
             agenda.by_time.remove(&(previous, key.clone()));
         }
     }
@@ -50,7 +58,7 @@ impl Scheduler {
     /// Waits until at least one binding is due and takes every one due within
     /// `window` of now: bindings due close together sync in one cycle, so
     /// those reading the same query share one run.
-    pub(super) async fn due(&self, window: Duration) -> Vec<BindingKey> {
+    pub(super) async fn due(&self, window: Duration) -> Vec<DueBinding> {
         loop {
             let notified = self.changed.notified();
             let wait = {
@@ -64,8 +72,8 @@ impl Scheduler {
                         break;
                     }
                     let (_, key) = agenda.by_time.pop_first().expect("first exists");
-                    agenda.by_key.remove(&key);
-                    due.push(key);
+                    let (_, connection_id) = agenda.by_key.remove(&key).expect("indexed");
+                    due.push((key, connection_id));
                 }
                 if !due.is_empty() {
                     return due;
@@ -96,29 +104,39 @@ mod tests {
         ("org".into(), id.into())
     }
 
+    fn due(keys: &[BindingKey]) -> Vec<DueBinding> {
+        keys.iter().map(|k| (k.clone(), "con".to_owned())).collect()
+    }
+
+    impl Scheduler {
+        fn plan_at(&self, key: BindingKey, at: UnixMicros) {
+            self.plan(key, "con", at);
+        }
+    }
+
     #[tokio::test]
     async fn due_bindings_come_out_together_and_replans_move_them() {
         let scheduler = Scheduler::default();
         let now = now_micros();
-        scheduler.plan(key("a"), now - 10);
-        scheduler.plan(key("b"), now - 5);
-        scheduler.plan(key("c"), now + 60_000_000);
+        scheduler.plan_at(key("a"), now - 10);
+        scheduler.plan_at(key("b"), now - 5);
+        scheduler.plan_at(key("c"), now + 60_000_000);
         let mut due = scheduler.due(Duration::ZERO).await;
         due.sort();
-        assert_eq!(due, [key("a"), key("b")]);
+        assert_eq!(due, self::due(&[key("a"), key("b")]));
         assert_eq!(scheduler.planned(), 1);
         // Moving c into the past wakes the waiter.
-        scheduler.plan(key("c"), now);
-        assert_eq!(scheduler.due(Duration::ZERO).await, [key("c")]);
+        scheduler.plan_at(key("c"), now);
+        assert_eq!(scheduler.due(Duration::ZERO).await, self::due(&[key("c")]));
         // Bindings due within the window come along with a due one.
-        scheduler.plan(key("e"), now);
-        scheduler.plan(key("f"), now + 1_000_000);
-        scheduler.plan(key("g"), now + 60_000_000);
+        scheduler.plan_at(key("e"), now);
+        scheduler.plan_at(key("f"), now + 1_000_000);
+        scheduler.plan_at(key("g"), now + 60_000_000);
         let mut due = scheduler.due(Duration::from_secs(2)).await;
         due.sort();
-        assert_eq!(due, [key("e"), key("f")]);
+        assert_eq!(due, self::due(&[key("e"), key("f")]));
         scheduler.cancel(&key("g"));
-        scheduler.plan(key("d"), now);
+        scheduler.plan_at(key("d"), now);
         scheduler.cancel(&key("d"));
         assert_eq!(scheduler.planned(), 0);
     }

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::{FakeLooker, FakeLookerConfig};
+use crate::{BulkContent, FakeLooker, FakeLookerConfig};
 
 /// Flags of `kpilink fake-looker`.
 #[derive(Clone, Debug, clap::Args)]
@@ -29,6 +29,13 @@ pub struct FakeLookerArgs {
     /// Start without the demo instance (no dashboards, Looks or data).
     #[arg(long)]
     pub no_demo: bool,
+    /// Also serve this many generated dashboards of single-value tiles (ids 10001…), for
+    /// benchmarks; 0 = none.
+    #[arg(long, default_value_t = 0)]
+    pub bulk_dashboards: usize,
+    /// Tiles on each generated dashboard.
+    #[arg(long, default_value_t = 20)]
+    pub bulk_tiles_per_dashboard: usize,
 }
 
 impl FakeLookerArgs {
@@ -41,6 +48,10 @@ impl FakeLookerArgs {
             slow_query: Duration::from_secs(self.slow_query_secs),
             token_ttl: Duration::from_secs(self.token_ttl_secs),
             demo: !self.no_demo,
+            bulk: (self.bulk_dashboards > 0).then_some(BulkContent {
+                dashboards: self.bulk_dashboards,
+                tiles_per_dashboard: self.bulk_tiles_per_dashboard,
+            }),
         }
     }
 }
@@ -67,6 +78,10 @@ pub async fn run(args: FakeLookerArgs) -> anyhow::Result<()> {
         "  demo content:  {}",
         if args.no_demo { "off" } else { "on" }
     );
+    match args.config().bulk {
+        Some(bulk) => println!("  bulk content:  {}", crate::bulk::describe(&bulk)),
+        None => println!("  bulk content:  none"),
+    }
     println!("  control:       {url}/control   (e.g. curl {url}/control/counters)");
     wait_for_signal().await?;
     println!("fake Looker shutting down");

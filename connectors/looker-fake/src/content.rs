@@ -107,18 +107,33 @@ pub(crate) struct MergeQuery {
     pub(crate) vis_config: Map<String, Value>,
 }
 
+/// All content, with id indexes so that a dashboard, tile, Look or merge query is found in
+/// O(1) however much (generated) content there is. The Vecs keep insertion order, which is the
+/// order listings and searches start from; they are private so that every insertion also
+/// updates its index.
 #[derive(Default)]
 pub(crate) struct Catalog {
     pub(crate) explores: Vec<Explore>,
-    pub(crate) folders: Vec<Folder>,
-    pub(crate) users: Vec<User>,
-    pub(crate) dashboards: Vec<Dashboard>,
-    pub(crate) elements: Vec<Element>,
-    pub(crate) looks: Vec<Look>,
-    pub(crate) merges: Vec<MergeQuery>,
+    folders: Vec<Folder>,
+    users: Vec<User>,
+    dashboards: Vec<Dashboard>,
+    elements: Vec<Element>,
+    looks: Vec<Look>,
+    merges: Vec<MergeQuery>,
     pub(crate) queries: HashMap<String, StoredQuery>,
+    dashboard_index: HashMap<String, usize>,
+    element_index: HashMap<String, usize>,
+    look_index: HashMap<String, usize>,
+    merge_index: HashMap<String, usize>,
     identities: HashMap<String, String>,
     next_query_id: u64,
+    /// Bumped on every write lock (see `CatalogLock`): what rendered responses are cached by.
+    version: u64,
+}
+
+/// The first insertion of an id wins, as a linear `find` would.
+fn insert_index(index: &mut HashMap<String, usize>, id: &str, position: usize) {
+    index.entry(id.to_string()).or_insert(position);
 }
 
 impl Catalog {
@@ -128,6 +143,14 @@ impl Catalog {
             next_query_id: 1000,
             ..Catalog::default()
         }
+    }
+
+    pub(crate) fn version(&self) -> u64 {
+        self.version
+    }
+
+    pub(crate) fn bump_version(&mut self) {
+        self.version += 1;
     }
 
     pub(crate) fn explore(&self, model: &str, view: &str) -> Option<&Explore> {
@@ -142,25 +165,95 @@ impl Catalog {
             .find(|e| e.model == model && e.name == view)
     }
 
+    pub(crate) fn dashboards(&self) -> &[Dashboard] {
+        &self.dashboards
+    }
+
+    pub(crate) fn elements(&self) -> &[Element] {
+        &self.elements
+    }
+
+    pub(crate) fn looks(&self) -> &[Look] {
+        &self.looks
+    }
+
+    pub(crate) fn add_folder(&mut self, folder: Folder) {
+        self.folders.push(folder);
+    }
+
+    pub(crate) fn add_user(&mut self, user: User) {
+        self.users.push(user);
+    }
+
+    /// Adds a dashboard. Its id is its index key: callers may change any field but the id.
+    pub(crate) fn add_dashboard(&mut self, dashboard: Dashboard) -> &mut Dashboard {
+        insert_index(
+            &mut self.dashboard_index,
+            &dashboard.id,
+            self.dashboards.len(),
+        );
+        self.dashboards.push(dashboard);
+        self.dashboards.last_mut().expect("just pushed")
+    }
+
+    /// Adds a tile (listed by its dashboard, when that exists). Its id must not change.
+    pub(crate) fn add_element(&mut self, element: Element) -> &mut Element {
+        if let Some(i) = self.dashboard_index.get(&element.dashboard_id).copied() {
+            self.dashboards[i].element_ids.push(element.id.clone());
+        }
+        insert_index(&mut self.element_index, &element.id, self.elements.len());
+        self.elements.push(element);
+        self.elements.last_mut().expect("just pushed")
+    }
+
+    /// Adds a Look. Its id must not change.
+    pub(crate) fn add_look(&mut self, look: Look) -> &mut Look {
+        insert_index(&mut self.look_index, &look.id, self.looks.len());
+        self.looks.push(look);
+        self.looks.last_mut().expect("just pushed")
+    }
+
+    pub(crate) fn add_merge(&mut self, merge: MergeQuery) {
+        insert_index(&mut self.merge_index, &merge.id, self.merges.len());
+        self.merges.push(merge);
+    }
+
     pub(crate) fn dashboard(&self, id: &str) -> Option<&Dashboard> {
-        self.dashboards.iter().find(|d| d.id == id)
+        self.dashboard_index
+            .get(id)
+            .copied()
+            .map(|i| &self.dashboards[i])
     }
 
     /// A visible tile (removed tiles are gone, as after a real deletion).
     pub(crate) fn element(&self, id: &str) -> Option<&Element> {
-        self.elements.iter().find(|e| e.id == id && !e.removed)
+        self.element_index
+            .get(id)
+            .copied()
+            .map(|i| &self.elements[i])
+            .filter(|e| !e.removed)
     }
 
     pub(crate) fn element_any(&mut self, id: &str) -> Option<&mut Element> {
-        self.elements.iter_mut().find(|e| e.id == id)
+        self.element_index
+            .get(id)
+            .copied()
+            .map(|i| &mut self.elements[i])
+    }
+
+    /// Every removed tile comes back (control reset).
+    pub(crate) fn restore_all_elements(&mut self) {
+        for element in &mut self.elements {
+            element.removed = false;
+        }
     }
 
     pub(crate) fn look(&self, id: &str) -> Option<&Look> {
-        self.looks.iter().find(|l| l.id == id)
+        self.look_index.get(id).copied().map(|i| &self.looks[i])
     }
 
     pub(crate) fn merge(&self, id: &str) -> Option<&MergeQuery> {
-        self.merges.iter().find(|m| m.id == id)
+        self.merge_index.get(id).copied().map(|i| &self.merges[i])
     }
 
     pub(crate) fn folder(&self, id: &str) -> Option<&Folder> {
@@ -175,7 +268,7 @@ impl Catalog {
         self.queries.get(id)
     }
 
-    /// Stores a query under a fixed id (demo content).
+    /// Stores a query under a fixed id (demo and generated content).
     pub(crate) fn insert_query(&mut self, id: &str, def: QueryDef) {
         self.identities.insert(def.identity_key(), id.to_string());
         let stored = StoredQuery {
@@ -193,8 +286,14 @@ impl Catalog {
         let id = match self.identities.get(&identity) {
             Some(id) => id.clone(),
             None => {
-                self.next_query_id += 1;
-                let id = self.next_query_id.to_string();
+                // Skip ids that fixed content already uses (generated content has large ids).
+                let id = loop {
+                    self.next_query_id += 1;
+                    let id = self.next_query_id.to_string();
+                    if !self.queries.contains_key(&id) {
+                        break id;
+                    }
+                };
                 self.insert_query(&id, def);
                 id
             }

@@ -20,7 +20,7 @@ use crate::faults::Fault;
 use crate::model::{Agg, Cell, FieldKind, Val};
 use crate::query_engine::{self, RunOptions};
 use crate::query_tasks::TaskStatus;
-use crate::state::{AppState, Settings, Shared, lock, read, write};
+use crate::state::{AppState, Settings, Shared, lock};
 
 /// Per-route request counts (by Looker operation id) and real query executions.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -201,7 +201,7 @@ impl Control {
     }
 
     fn set_removed(&self, id: &str, removed: bool) -> Result<(), ControlError> {
-        let mut catalog = write(&self.shared.catalog);
+        let mut catalog = self.shared.catalog.write();
         let element = catalog
             .element_any(id)
             .ok_or_else(|| ControlError::NotFound(format!("no tile {id}")))?;
@@ -213,19 +213,15 @@ impl Control {
     /// tokens cleared, settings as configured. Queries created meanwhile are kept.
     pub fn reset(&self) {
         {
-            let mut catalog = write(&self.shared.catalog);
-            let fresh = if self.shared.demo {
-                crate::demo::demo_catalog()
-            } else {
-                crate::demo::empty_catalog()
-            };
-            for (explore, pristine) in catalog.explores.iter_mut().zip(fresh.explores) {
+            // Built before taking the lock: generated content can take a while.
+            let fresh = crate::demo::pristine_explores(self.shared.demo, self.shared.bulk.as_ref());
+            let mut catalog = self.shared.catalog.write();
+            for (explore, pristine) in catalog.explores.iter_mut().zip(fresh) {
                 explore.rows = pristine.rows;
+                explore.row_index = pristine.row_index;
                 explore.version += 1;
             }
-            for element in &mut catalog.elements {
-                element.removed = false;
-            }
+            catalog.restore_all_elements();
         }
         *lock(&self.shared.settings) = self.initial.clone();
         self.clear_faults();
@@ -239,7 +235,7 @@ impl Control {
     /// every query over the same rows sees the new number; cached results become stale.
     pub fn set_value(&self, request: SetValue) -> Result<SetValueOutcome, ControlError> {
         let not_found = |m: String| ControlError::NotFound(m);
-        let mut catalog = write(&self.shared.catalog);
+        let mut catalog = self.shared.catalog.write();
         let query_id = match (
             &request.dashboard_element_id,
             &request.look_id,
@@ -609,7 +605,7 @@ async fn patch_settings(
 }
 
 async fn index(State(s): State<AppState>) -> Json<Value> {
-    let explores: Vec<String> = read(&s.catalog)
+    let explores: Vec<String> = s.catalog.read()
         .explores
         .iter()
         .map(|e| format!("{}/{}", e.model, e.name))

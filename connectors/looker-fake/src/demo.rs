@@ -4,19 +4,46 @@
 
 use serde_json::{Value, json};
 
+use crate::BulkContent;
 use crate::content::{
     Catalog, Dashboard, DashboardFilter, Element, Folder, Look, MergeQuery, MergeSource, Source,
     User,
 };
 use crate::dataset::{self, MODEL};
+use crate::model::Explore;
 use crate::query::QueryDef;
 
 pub(crate) fn empty_catalog() -> Catalog {
     Catalog::new(Vec::new())
 }
 
+/// The content a server starts with: the demo instance (or nothing), plus generated bulk
+/// dashboards when configured.
+pub(crate) fn catalog(demo: bool, bulk: Option<&BulkContent>) -> Catalog {
+    let mut catalog = if demo {
+        demo_catalog()
+    } else {
+        empty_catalog()
+    };
+    if let Some(bulk) = bulk {
+        crate::bulk::add(&mut catalog, bulk);
+    }
+    catalog
+}
+
+/// The explores of [`catalog`] with their pristine data, in the same order (control reset).
+pub(crate) fn pristine_explores(demo: bool, bulk: Option<&BulkContent>) -> Vec<Explore> {
+    let mut explores = if demo {
+        dataset::explores()
+    } else {
+        Vec::new()
+    };
+    explores.extend(bulk.and_then(crate::bulk::explore));
+    explores
+}
+
 impl QueryDef {
-    fn demo(view: &str, fields: &[&str]) -> QueryDef {
+    pub(crate) fn demo(view: &str, fields: &[&str]) -> QueryDef {
         QueryDef {
             model: MODEL.into(),
             view: view.into(),
@@ -27,7 +54,7 @@ impl QueryDef {
         }
     }
 
-    fn filter(mut self, field: &str, expr: &str) -> Self {
+    pub(crate) fn filter(mut self, field: &str, expr: &str) -> Self {
         self.filters.insert(field.into(), expr.into());
         self
     }
@@ -62,7 +89,7 @@ impl QueryDef {
         self
     }
 
-    fn vis(mut self, vis: Value) -> Self {
+    pub(crate) fn vis(mut self, vis: Value) -> Self {
         self.vis_config = vis.as_object().cloned();
         self
     }
@@ -107,7 +134,7 @@ fn y_axis(label: &str, series: &[(&str, &str)]) -> Value {
            "type": "linear"})
 }
 
-fn single_value(extra: Value) -> Value {
+pub(crate) fn single_value(extra: Value) -> Value {
     merge(
         json!({
             "type": "single_value", "custom_color_enabled": true, "show_single_value_title": true,
@@ -165,7 +192,19 @@ impl Demo {
         description: &str,
     ) -> &mut Dashboard {
         let index: usize = id.parse().unwrap_or(50);
-        self.catalog.dashboards.push(Dashboard {
+        self.dashboard_at(index, id, title, folder, description)
+    }
+
+    /// `index` seeds the dates and counts (ids are index keys, so they are final here).
+    fn dashboard_at(
+        &mut self,
+        index: usize,
+        id: &str,
+        title: &str,
+        folder: &str,
+        description: &str,
+    ) -> &mut Dashboard {
+        self.catalog.add_dashboard(Dashboard {
             id: id.into(),
             title: title.into(),
             description: Some(description.into()),
@@ -190,8 +229,7 @@ impl Demo {
             refresh_interval: None,
             filters: Vec::new(),
             element_ids: Vec::new(),
-        });
-        self.catalog.dashboards.last_mut().expect("just pushed")
+        })
     }
 
     fn push_element(
@@ -201,15 +239,7 @@ impl Demo {
         title: Option<&str>,
         source: Source,
     ) -> &mut Element {
-        if let Some(d) = self
-            .catalog
-            .dashboards
-            .iter_mut()
-            .find(|d| d.id == dashboard_id)
-        {
-            d.element_ids.push(id.into());
-        }
-        self.catalog.elements.push(Element {
+        self.catalog.add_element(Element {
             id: id.into(),
             dashboard_id: dashboard_id.into(),
             title: title.map(str::to_string),
@@ -218,8 +248,7 @@ impl Demo {
             note_text: None,
             merge_vis_config: None,
             removed: false,
-        });
-        self.catalog.elements.last_mut().expect("just pushed")
+        })
     }
 
     /// A query tile: stores the query under `query_id` and adds the element.
@@ -248,10 +277,10 @@ impl Demo {
         query_id: &str,
         def: QueryDef,
         description: &str,
-    ) {
+    ) -> &mut Look {
         self.catalog.insert_query(query_id, def);
         let index: usize = id.parse().unwrap_or(9);
-        self.catalog.looks.push(Look {
+        self.catalog.add_look(Look {
             id: id.into(),
             title: title.into(),
             description: Some(description.into()),
@@ -264,7 +293,7 @@ impl Demo {
             view_count: 12 * index as i64,
             favorite_count: (index % 3) as i64,
             public: false,
-        });
+        })
     }
 }
 
@@ -272,7 +301,7 @@ pub(crate) fn demo_catalog() -> Catalog {
     let mut demo = Demo {
         catalog: Catalog::new(dataset::explores()),
     };
-    demo.catalog.folders = vec![
+    for folder in [
         Folder {
             id: "1",
             name: "Shared",
@@ -303,8 +332,10 @@ pub(crate) fn demo_catalog() -> Catalog {
             name: "LookML Dashboards",
             parent_id: None,
         },
-    ];
-    demo.catalog.users = vec![
+    ] {
+        demo.catalog.add_folder(folder);
+    }
+    for user in [
         User {
             id: "1",
             first_name: "Demo",
@@ -315,7 +346,9 @@ pub(crate) fn demo_catalog() -> Catalog {
             first_name: "Ada",
             last_name: "Analyst",
         },
-    ];
+    ] {
+        demo.catalog.add_user(user);
+    }
     looks(&mut demo);
     revenue_overview(&mut demo);
     quarterly_revenue_by_region(&mut demo);
@@ -402,10 +435,8 @@ fn looks(demo: &mut Demo) {
         "505",
         old,
         "Superseded by the 2026 plan.",
-    );
-    if let Some(look) = demo.catalog.looks.last_mut() {
-        look.deleted = true;
-    }
+    )
+    .deleted = true;
     let weekly = QueryDef::demo("orders", &["orders.created_week", "orders.count"])
         .filter("orders.created_date", "12 weeks")
         .vis(cartesian("looker_line", json!({})));
@@ -666,7 +697,7 @@ fn quarterly_revenue_by_region(demo: &mut Demo) {
         "y_axes": [y_axis("Revenue vs target", &[("orders.total_revenue", "Total Revenue"),
                                                  ("targets.revenue_target", "Revenue Target")])]}),
     );
-    demo.catalog.merges.push(MergeQuery {
+    demo.catalog.add_merge(MergeQuery {
         id: MERGE_ID.into(),
         sources: vec![
             MergeSource {
@@ -1135,13 +1166,13 @@ fn revenue_finance_team(demo: &mut Demo) {
 }
 
 fn lookml_kpi_overview(demo: &mut Demo) {
-    let d = demo.dashboard(
-        "0",
+    let d = demo.dashboard_at(
+        0,
+        "demo_model::kpi_overview",
         "KPI Overview",
         "lookml",
         "LookML dashboard (id demo_model::kpi_overview).",
     );
-    d.id = "demo_model::kpi_overview".into();
     d.lookml_model = Some(MODEL.into());
     let id = d.id.clone();
     demo.tile(
@@ -1193,7 +1224,7 @@ mod tests {
             assert!(!result.rows.is_empty(), "query {id} has rows");
         }
         // Looks used as tiles and the merge sources exist.
-        for e in &catalog.elements {
+        for e in catalog.elements() {
             match &e.source {
                 Source::Look(l) => assert!(catalog.look(l).is_some(), "look {l}"),
                 Source::Merge(m) => assert!(catalog.merge(m).is_some(), "merge {m}"),

@@ -2,6 +2,7 @@
 //! Python SDK fetches error docs over the network for the newer `/r/err/` URLs (Looker's API docs).
 
 use axum::http::{HeaderValue, StatusCode, header};
+use bytes::Bytes;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
@@ -39,7 +40,16 @@ pub(crate) enum ApiError {
 }
 
 pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
-    let mut response = (status, body.to_string()).into_response();
+    json_bytes_response(status, json_bytes(body))
+}
+
+pub(crate) fn json_bytes(body: &Value) -> Bytes {
+    Bytes::from(body.to_string())
+}
+
+/// A response of already serialized JSON.
+pub(crate) fn json_bytes_response(status: StatusCode, body: Bytes) -> Response {
+    let mut response = (status, body).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),

@@ -13,7 +13,7 @@ use tokio::sync::watch;
 use crate::dataset;
 use crate::query::QueryDef;
 use crate::query_engine::{self, QueryResult, RunOptions};
-use crate::state::{Shared, lock, read};
+use crate::state::{Shared, lock};
 
 pub(crate) struct Execution {
     pub(crate) result: QueryResult,
@@ -85,7 +85,7 @@ fn cache_key(def: &QueryDef, limit: Option<i64>) -> String {
 }
 
 fn explore_version(shared: &Shared, def: &QueryDef) -> Option<u64> {
-    read(&shared.catalog)
+    shared.catalog.read()
         .explore(&def.model, &def.view)
         .map(|e| e.version)
 }
@@ -155,14 +155,14 @@ async fn run_detached(
     };
     let started = Instant::now();
     let ran_at = crate::dates::timestamp(SystemTime::now());
-    let slow = read(&shared.catalog)
+    let slow = shared.catalog.read()
         .explore(&def.model, &def.view)
         .is_some_and(|e| e.slow);
     if slow {
         tokio::time::sleep(shared.settings().slow_query).await;
     }
     let computed = {
-        let catalog = read(&shared.catalog);
+        let catalog = shared.catalog.read();
         catalog.explore(&def.model, &def.view).map(|explore| {
             let options = RunOptions {
                 limit_override: limit,

@@ -104,6 +104,21 @@ impl Matcher {
         }
     }
 
+    /// The numbers of a number filter made only of `= x` terms (`7`, `1,5`), else `None`.
+    pub(crate) fn number_equalities(&self) -> Option<Vec<f64>> {
+        let Matcher::Number(terms) = self else {
+            return None;
+        };
+        terms
+            .iter()
+            .map(|t| match t {
+                NumTerm::Cmp("=", x) => Some(*x),
+                _ => None,
+            })
+            .collect::<Option<Vec<f64>>>()
+            .filter(|xs| !xs.is_empty())
+    }
+
     /// Matches a dimension against a table row (dates use the raw day, not the timeframe text).
     pub(crate) fn matches_row(&self, field: &FieldDef, row: &[Cell]) -> bool {
         match self {

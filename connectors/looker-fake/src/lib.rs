@@ -19,6 +19,7 @@
 #![recursion_limit = "256"]
 
 mod auth;
+mod bulk;
 mod cli;
 mod content;
 mod control;
@@ -38,6 +39,7 @@ mod query;
 mod query_engine;
 mod query_tasks;
 mod render;
+mod render_cache;
 mod routes;
 mod search;
 mod server;
@@ -46,7 +48,7 @@ mod table_calcs;
 mod value_format;
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::net::TcpListener;
@@ -70,8 +72,21 @@ pub struct FakeLookerConfig {
     pub slow_query: Duration,
     /// Lifetime of access tokens (`expires_in`).
     pub token_ttl: Duration,
-    /// Load the demo instance; without it the fake has no content.
+    /// Load the demo instance; without it the fake has no content but `bulk`.
     pub demo: bool,
+    /// Generated dashboards of single-value tiles, for benchmarks (see the crate README).
+    pub bulk: Option<BulkContent>,
+}
+
+/// How much generated content to serve: `dashboards` dashboards (ids `10001`…) of
+/// `tiles_per_dashboard` single-value tiles each (ids `1000001`…), every tile with its own
+/// query (ids `5000001`…). Tile number `k` (from 1) shows the value `k`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BulkContent {
+    /// Number of generated dashboards.
+    pub dashboards: usize,
+    /// Tiles on each generated dashboard.
+    pub tiles_per_dashboard: usize,
 }
 
 impl Default for FakeLookerConfig {
@@ -83,6 +98,7 @@ impl Default for FakeLookerConfig {
             slow_query: Duration::from_secs(45),
             token_ttl: Duration::from_secs(3600),
             demo: true,
+            bulk: None,
         }
     }
 }
@@ -105,14 +121,11 @@ impl FakeLooker {
     ) -> std::io::Result<FakeLooker> {
         let addr = listener.local_addr()?;
         let base_url = format!("http://{addr}");
-        let catalog = if config.demo {
-            demo::demo_catalog()
-        } else {
-            demo::empty_catalog()
-        };
+        let catalog = demo::catalog(config.demo, config.bulk.as_ref());
         let shared = Arc::new(state::Shared {
             base_url: base_url.clone(),
             demo: config.demo,
+            bulk: config.bulk,
             settings: Mutex::new(state::Settings {
                 client_id: config.client_id,
                 client_secret: config.client_secret,
@@ -120,7 +133,8 @@ impl FakeLooker {
                 slow_query: config.slow_query,
                 token_ttl: config.token_ttl,
             }),
-            catalog: RwLock::new(catalog),
+            catalog: state::CatalogLock::new(catalog),
+            rendered: render_cache::RenderCache::default(),
             tokens: Mutex::default(),
             executor: executor::Executor::default(),
             tasks: Mutex::default(),

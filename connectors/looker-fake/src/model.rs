@@ -1,6 +1,7 @@
 //! The LookML side of the fake: explores, their fields (dimensions and measures with Looker's
 //! metadata) and the in-memory tables the query engine reads.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::dates::Date;
@@ -278,11 +279,73 @@ pub(crate) struct Explore {
     pub(crate) slow: bool,
     /// Bumped whenever the data changes, which makes cached results stale.
     pub(crate) version: u64,
+    /// Rows by the value of one number column, for explores too big to scan per query.
+    pub(crate) row_index: Option<RowIndex>,
 }
 
 impl Explore {
     pub(crate) fn field(&self, name: &str) -> Option<&FieldDef> {
         self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// Indexes the rows by `column`, a number column that no control operation rewrites
+    /// (`set_value` only changes measure columns). No index if the column holds other than
+    /// numbers and NULLs.
+    pub(crate) fn with_row_index(mut self, column: usize) -> Self {
+        self.row_index = RowIndex::new(&self.rows, column);
+        self
+    }
+}
+
+/// Row positions by the number in one column, for equality filters (`n == x`). NULL and NaN
+/// cells never satisfy one, so they are left out.
+#[derive(Clone, Debug)]
+pub(crate) struct RowIndex {
+    column: usize,
+    rows: HashMap<u64, Vec<usize>>,
+}
+
+/// -0.0 == 0.0, so both map to one key.
+fn number_key(n: f64) -> u64 {
+    if n == 0.0 { 0 } else { n.to_bits() }
+}
+
+impl RowIndex {
+    fn new(table: &[Vec<Cell>], column: usize) -> Option<RowIndex> {
+        let mut rows: HashMap<u64, Vec<usize>> = HashMap::new();
+        for (i, row) in table.iter().enumerate() {
+            match row.get(column) {
+                Some(Cell::Num(n)) if !n.is_nan() => {
+                    rows.entry(number_key(*n)).or_default().push(i)
+                }
+                Some(Cell::Num(_) | Cell::Null) => {}
+                // A text cell can still equal a number ("7"): only a scan is exact then.
+                _ => return None,
+            }
+        }
+        Some(RowIndex { column, rows })
+    }
+
+    /// The only rows that can pass a filter on `field` whose terms are all `= x`, in table
+    /// order (so aggregation order, and thus the result, is that of a full scan); `None` when
+    /// the filter is of another shape or on another column.
+    pub(crate) fn candidates(&self, field: &FieldDef, equals: &[f64]) -> Option<Vec<usize>> {
+        match &field.kind {
+            FieldKind::Dimension {
+                column,
+                dim: DimType::Number,
+            } if *column == self.column => {}
+            _ => return None,
+        }
+        let mut out: Vec<usize> = equals
+            .iter()
+            .filter_map(|x| self.rows.get(&number_key(*x)))
+            .flatten()
+            .copied()
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        Some(out)
     }
 }
 
@@ -411,6 +474,7 @@ impl ExploreBuilder {
             rows,
             slow,
             version: 1,
+            row_index: None,
         }
     }
 }

@@ -159,7 +159,18 @@ fn run_inner(
     let mut by_row: HashMap<Vec<Val>, Vec<Acc>> = HashMap::new();
     let mut by_col: HashMap<Vec<Val>, Vec<Acc>> = HashMap::new();
     let mut grand = new_accs();
-    for row in &explore.rows {
+    // An indexed explore answers an equality filter on its key column without a scan. Every
+    // filter still applies to the candidate rows, which come in table order: same result.
+    let candidates = explore.row_index.as_ref().and_then(|index| {
+        dim_filters
+            .iter()
+            .find_map(|f| index.candidates(f.field, &f.matcher.number_equalities()?))
+    });
+    let table_rows: Box<dyn Iterator<Item = &Vec<Cell>>> = match &candidates {
+        Some(positions) => Box::new(positions.iter().map(|&i| &explore.rows[i])),
+        None => Box::new(explore.rows.iter()),
+    };
+    for row in table_rows {
         if !dim_filters
             .iter()
             .all(|f| f.matcher.matches_row(f.field, row))

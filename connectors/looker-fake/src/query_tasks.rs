@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::errors::ApiError;
 use crate::executor::{self, CacheMode, ExecError, Execution};
 use crate::params::Params;
-use crate::state::{Shared, lock, read};
+use crate::state::{Shared, lock};
 
 /// How long finished task results stay retrievable.
 const TASK_TTL: Duration = Duration::from_secs(3600);
@@ -64,7 +64,7 @@ impl Task {
     }
 
     pub(crate) fn to_json(&self, shared: &Shared) -> Value {
-        let query = read(&shared.catalog)
+        let query = shared.catalog.read()
             .query(&self.query_id)
             .map_or(Value::Null, |q| q.to_json(&shared.base_url));
         let runtime = self.outcome.as_ref().map(|(e, _)| e.runtime_secs);
@@ -137,7 +137,7 @@ pub(crate) async fn create(
         query_id.unwrap_or_default(),
         result_format.unwrap_or_default(),
     );
-    let def = read(&shared.catalog)
+    let def = shared.catalog.read()
         .query(&query_id)
         .map(|q| q.def.clone())
         .ok_or(ApiError::NotFound)?;

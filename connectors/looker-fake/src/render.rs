@@ -63,10 +63,21 @@ pub(crate) fn dashboard_base(catalog: &Catalog, d: &Dashboard) -> serde_json::Ma
 }
 
 pub(crate) fn dashboard(catalog: &Catalog, d: &Dashboard, base_url: &str) -> Value {
+    dashboard_with(catalog, d, base_url, true)
+}
+
+/// A dashboard with empty `dashboard_elements` and layout components, otherwise complete:
+/// enough to filter and sort a search on, without rendering every tile of every dashboard.
+pub(crate) fn dashboard_without_tiles(catalog: &Catalog, d: &Dashboard, base_url: &str) -> Value {
+    dashboard_with(catalog, d, base_url, false)
+}
+
+fn dashboard_with(catalog: &Catalog, d: &Dashboard, base_url: &str, tiles: bool) -> Value {
     let mut out = dashboard_base(catalog, d);
     let elements: Vec<&Element> = d
         .element_ids
         .iter()
+        .filter(|_| tiles)
         .filter_map(|id| catalog.element(id))
         .collect();
     let layout_id = format!("{}1", d.id.replace("::", "_"));

@@ -108,6 +108,22 @@ pub(crate) fn search(
     params: &Params,
     spec: &SearchSpec,
 ) -> Result<Value, ApiError> {
+    search_then_render(
+        items.into_iter().map(|v| (v, ())).collect(),
+        params,
+        spec,
+        |v, ()| v,
+    )
+}
+
+/// Filters, sorts and pages `(view, item)` pairs on the views, then renders only the page's
+/// items. Each view must hold every attribute a search reads (`spec`'s, `id`, `deleted`).
+pub(crate) fn search_then_render<T>(
+    items: Vec<(Value, T)>,
+    params: &Params,
+    spec: &SearchSpec,
+    render: impl Fn(Value, T) -> Value,
+) -> Result<Value, ApiError> {
     let filter_or = params.bool("filter_or")?.unwrap_or(false);
     let deleted = params.bool("deleted")?.unwrap_or(false);
     for key in spec.ignored_bools {
@@ -135,10 +151,10 @@ pub(crate) fn search(
             }));
         }
     }
-    let mut found: Vec<Value> = items
+    let mut found: Vec<(Value, T)> = items
         .into_iter()
-        .filter(|item| item["deleted"].as_bool().unwrap_or(false) == deleted)
-        .filter(|item| {
+        .filter(|(item, _)| item["deleted"].as_bool().unwrap_or(false) == deleted)
+        .filter(|(item, _)| {
             if predicates.is_empty() {
                 true
             } else if filter_or {
@@ -167,6 +183,7 @@ pub(crate) fn search(
         .into_iter()
         .skip(offset.unwrap_or(0) as usize)
         .take(limit.map_or(usize::MAX, |l| l as usize))
+        .map(|(view, item)| render(view, item))
         .collect();
     Ok(project(Value::Array(found), params.fields().as_deref()))
 }
@@ -184,7 +201,11 @@ fn compare(a: &Value, b: &Value) -> Ordering {
     }
 }
 
-fn sort(items: &mut [Value], sorts: Option<&str>, spec: &SearchSpec) -> Result<(), ApiError> {
+fn sort<T>(
+    items: &mut [(Value, T)],
+    sorts: Option<&str>,
+    spec: &SearchSpec,
+) -> Result<(), ApiError> {
     let mut keys: Vec<(String, bool)> = Vec::new();
     for part in sorts
         .unwrap_or("")
@@ -210,7 +231,7 @@ fn sort(items: &mut [Value], sorts: Option<&str>, spec: &SearchSpec) -> Result<(
     }
     // Without sorts the order is by id, which keeps paging stable.
     keys.push(("id".into(), false));
-    items.sort_by(|a, b| {
+    items.sort_by(|(a, _), (b, _)| {
         keys.iter()
             .map(|(field, desc)| {
                 let ord = compare(&a[field.as_str()], &b[field.as_str()]);

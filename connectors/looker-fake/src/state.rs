@@ -9,6 +9,7 @@ use crate::content::Catalog;
 use crate::executor::Executor;
 use crate::faults::FaultState;
 use crate::query_tasks::Task;
+use crate::render_cache::RenderCache;
 
 /// Settings that the control endpoint may change while the server runs.
 #[derive(Clone, Debug)]
@@ -23,8 +24,10 @@ pub(crate) struct Settings {
 pub(crate) struct Shared {
     pub(crate) base_url: String,
     pub(crate) demo: bool,
+    pub(crate) bulk: Option<crate::BulkContent>,
     pub(crate) settings: Mutex<Settings>,
-    pub(crate) catalog: RwLock<Catalog>,
+    pub(crate) catalog: CatalogLock,
+    pub(crate) rendered: RenderCache,
     pub(crate) tokens: Mutex<Tokens>,
     pub(crate) executor: Executor,
     pub(crate) tasks: Mutex<HashMap<String, Task>>,
@@ -39,12 +42,24 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-pub(crate) fn read<T>(m: &RwLock<T>) -> RwLockReadGuard<'_, T> {
-    m.read().unwrap_or_else(|e| e.into_inner())
-}
+/// The catalog behind a lock whose every write access bumps the catalog's version, so that
+/// no mutation path can leave a cached rendering (keyed by version) stale.
+pub(crate) struct CatalogLock(RwLock<Catalog>);
 
-pub(crate) fn write<T>(m: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
-    m.write().unwrap_or_else(|e| e.into_inner())
+impl CatalogLock {
+    pub(crate) fn new(catalog: Catalog) -> Self {
+        CatalogLock(RwLock::new(catalog))
+    }
+
+    pub(crate) fn read(&self) -> RwLockReadGuard<'_, Catalog> {
+        self.0.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn write(&self) -> RwLockWriteGuard<'_, Catalog> {
+        let mut catalog = self.0.write().unwrap_or_else(|e| e.into_inner());
+        catalog.bump_version();
+        catalog
+    }
 }
 
 impl Shared {

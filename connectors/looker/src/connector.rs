@@ -81,6 +81,21 @@ impl LookerConnector {
     ) -> Result<ResolvedChart, ConnectorError> {
         let started = Instant::now();
         let dashboard = self.dashboard(dashboard_id, deadline).await?;
+        let remaining = deadline.saturating_sub(started.elapsed());
+        self.chart_on(&dashboard, dashboard_id, tile_id, remaining)
+            .await
+    }
+
+    /// The chart of one tile of a fetched dashboard. Only a tile showing a
+    /// Look, or listening to dashboard filters, costs another call.
+    async fn chart_on(
+        &self,
+        dashboard: &Dashboard,
+        dashboard_id: &str,
+        tile_id: &str,
+        deadline: Duration,
+    ) -> Result<ResolvedChart, ConnectorError> {
+        let started = Instant::now();
         let elements = dashboard.dashboard_elements.as_deref().unwrap_or_default();
         let Some(element) = elements.iter().find(|e| e.id.as_deref() == Some(tile_id)) else {
             return Err(ConnectorError::new(
@@ -110,7 +125,7 @@ impl LookerConnector {
             }
             (None, None) => return Err(no_query(&format!("tile {tile_id}"))),
         };
-        let filters = listened_filters(&dashboard, element);
+        let filters = listened_filters(dashboard, element);
         let query_id = if filters.is_empty() {
             base_query
         } else {
@@ -441,6 +456,43 @@ impl Connector for LookerConnector {
                 })
             }
         }
+    }
+
+    /// Reads each dashboard once for all of its tiles: a sync cycle's resolve
+    /// costs one call per dashboard, not per tile.
+    async fn resolve_many(
+        &self,
+        sources: &[SourceRef],
+        deadline: Duration,
+    ) -> Vec<Result<ResolvedChart, ConnectorError>> {
+        let started = Instant::now();
+        let mut dashboards: HashMap<&str, Result<Dashboard, ConnectorError>> = HashMap::new();
+        let mut resolved = Vec::with_capacity(sources.len());
+        for source in sources {
+            let remaining = deadline.saturating_sub(started.elapsed());
+            let chart = match source {
+                SourceRef::DashboardTile {
+                    dashboard_id,
+                    tile_id,
+                } => {
+                    if !dashboards.contains_key(dashboard_id.as_str()) {
+                        let fetched = self.dashboard(dashboard_id, remaining).await;
+                        dashboards.insert(dashboard_id, fetched);
+                    }
+                    match &dashboards[dashboard_id.as_str()] {
+                        Ok(dashboard) => {
+                            let remaining = deadline.saturating_sub(started.elapsed());
+                            self.chart_on(dashboard, dashboard_id, tile_id, remaining)
+                                .await
+                        }
+                        Err(error) => Err(error.clone()),
+                    }
+                }
+                SourceRef::Look { .. } => self.resolve(source, remaining).await,
+            };
+            resolved.push(chart);
+        }
+        resolved
     }
 
     async fn run(

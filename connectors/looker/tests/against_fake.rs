@@ -547,3 +547,50 @@ async fn background_runs_use_one_blocking_run_query_and_read_the_same_table() {
         .unwrap_err();
     assert_eq!(error.reason, Reason::SourceRejected);
 }
+
+#[tokio::test]
+async fn resolving_many_reads_each_dashboard_once_and_answers_in_order() {
+    let (fake, connector) = demo().await;
+    let sources = [
+        tile("1", "101"),
+        tile("6", "151"),
+        tile("1", "102"),
+        tile("1", "999"),
+        SourceRef::Look {
+            look_id: "1".into(),
+        },
+        tile("1", "107"),
+    ];
+    fake.control().reset_counters();
+    let many = connector.resolve_many(&sources, DEADLINE).await;
+    assert_eq!(
+        fake.control().route_count("dashboard"),
+        2,
+        "one read of dashboards 1 and 6"
+    );
+    assert_eq!(many.len(), sources.len());
+    for (source, resolved) in sources.iter().zip(&many) {
+        let one = connector.resolve(source, DEADLINE).await;
+        match (resolved, &one) {
+            (Ok(many), Ok(one)) => {
+                assert_eq!(many.query, one.query, "{source:?}");
+                assert_eq!(many.chart.title, one.chart.title, "{source:?}");
+                assert_eq!(
+                    many.chart.unsupported_reason, one.chart.unsupported_reason,
+                    "{source:?}"
+                );
+            }
+            (Err(many), Err(one)) => assert_eq!(many.reason, one.reason, "{source:?}"),
+            _ => panic!("{source:?}: resolve_many {resolved:?}, resolve {one:?}"),
+        }
+    }
+    assert_eq!(
+        many[3].as_ref().unwrap_err().reason,
+        Reason::TileNotFound,
+        "a missing tile fails alone"
+    );
+    assert!(
+        many[5].as_ref().unwrap().query.is_none(),
+        "unsupported chart"
+    );
+}

@@ -111,6 +111,23 @@ pub trait Connector: Send + Sync {
         deadline: Duration,
     ) -> Result<ResolvedChart, ConnectorError>;
 
+    /// Resolves several sources, answering in the order given, within one
+    /// `deadline`. Connectors whose sources share a container (see
+    /// [`SourceRef::container`]) override this to read each container once.
+    async fn resolve_many(
+        &self,
+        sources: &[SourceRef],
+        deadline: Duration,
+    ) -> Vec<Result<ResolvedChart, ConnectorError>> {
+        let started = std::time::Instant::now();
+        let mut resolved = Vec::with_capacity(sources.len());
+        for source in sources {
+            let remaining = deadline.saturating_sub(started.elapsed());
+            resolved.push(self.resolve(source, remaining).await);
+        }
+        resolved
+    }
+
     /// Runs the query and reads its result, within `budget`.
     async fn run(
         &self,

@@ -6,11 +6,13 @@ use axum::response::Response;
 use serde_json::Value;
 
 use crate::auth;
-use crate::errors::{ApiError, json_response};
+use crate::content::Source;
+use crate::errors::{ApiError, json_bytes, json_bytes_response, json_response};
 use crate::params::{Params, project};
 use crate::render;
+use crate::render_cache::View;
 use crate::search::{self, DASHBOARDS, LOOKS};
-use crate::state::{AppState, read};
+use crate::state::AppState;
 
 fn ok(value: Value) -> Response {
     json_response(StatusCode::OK, &value)
@@ -31,9 +33,9 @@ pub(super) async fn all_dashboards(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let params = prepare(&shared, &headers, raw)?;
-    let catalog = read(&shared.catalog);
+    let catalog = shared.catalog.read();
     let items: Vec<Value> = catalog
-        .dashboards
+        .dashboards()
         .iter()
         .filter(|d| !d.deleted)
         .map(|d| Value::Object(render::dashboard_base(&catalog, d)))
@@ -47,17 +49,33 @@ pub(super) async fn search_dashboards(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let params = prepare(&shared, &headers, raw)?;
-    let items: Vec<Value> = {
-        let catalog = read(&shared.catalog);
-        // Only user-defined dashboards: LookML dashboards are not searchable (Looker's API docs).
-        catalog
-            .dashboards
-            .iter()
-            .filter(|d| d.lookml_model.is_none())
-            .map(|d| render::dashboard(&catalog, d, &shared.base_url))
-            .collect()
-    };
-    Ok(ok(search::search(items, &params, &DASHBOARDS)?))
+    let catalog = shared.catalog.read();
+    // Only user-defined dashboards: LookML dashboards are not searchable (Looker's API docs).
+    let items: Vec<_> = catalog
+        .dashboards()
+        .iter()
+        .filter(|d| d.lookml_model.is_none())
+        .map(|d| {
+            (
+                render::dashboard_without_tiles(&catalog, d, &shared.base_url),
+                d,
+            )
+        })
+        .collect();
+    // Tiles are rendered only for the dashboards returned, and only when `fields` keeps them.
+    let fields = params.fields();
+    let tiles_kept = fields.as_ref().is_none_or(|f| {
+        f.iter()
+            .any(|k| k == "dashboard_elements" || k == "dashboard_layouts")
+    });
+    let found = search::search_then_render(items, &params, &DASHBOARDS, |view, d| {
+        if tiles_kept {
+            render::dashboard(&catalog, d, &shared.base_url)
+        } else {
+            view
+        }
+    })?;
+    Ok(ok(found))
 }
 
 pub(super) async fn dashboard(
@@ -67,12 +85,20 @@ pub(super) async fn dashboard(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let params = prepare(&shared, &headers, raw)?;
-    let catalog = read(&shared.catalog);
-    let d = catalog.dashboard(&id).ok_or(ApiError::NotFound)?;
-    Ok(ok(project(
-        render::dashboard(&catalog, d, &shared.base_url),
-        params.fields().as_deref(),
-    )))
+    let fields = params.fields();
+    let catalog = shared.catalog.read();
+    let body = shared.rendered.get_or_render(
+        catalog.version(),
+        View::Dashboard,
+        &id,
+        fields.as_deref(),
+        || {
+            let d = catalog.dashboard(&id).ok_or(ApiError::NotFound)?;
+            let value = render::dashboard(&catalog, d, &shared.base_url);
+            Ok(json_bytes(&project(value, fields.as_deref())))
+        },
+    )?;
+    Ok(json_bytes_response(StatusCode::OK, body))
 }
 
 pub(super) async fn dashboard_elements(
@@ -82,15 +108,25 @@ pub(super) async fn dashboard_elements(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let params = prepare(&shared, &headers, raw)?;
-    let catalog = read(&shared.catalog);
-    let d = catalog.dashboard(&id).ok_or(ApiError::NotFound)?;
-    let items: Vec<Value> = d
-        .element_ids
-        .iter()
-        .filter_map(|e| catalog.element(e))
-        .map(|e| render::element(&catalog, e, &shared.base_url))
-        .collect();
-    Ok(ok(project(Value::Array(items), params.fields().as_deref())))
+    let fields = params.fields();
+    let catalog = shared.catalog.read();
+    let body = shared.rendered.get_or_render(
+        catalog.version(),
+        View::Elements,
+        &id,
+        fields.as_deref(),
+        || {
+            let d = catalog.dashboard(&id).ok_or(ApiError::NotFound)?;
+            let items: Vec<Value> = d
+                .element_ids
+                .iter()
+                .filter_map(|e| catalog.element(e))
+                .map(|e| render::element(&catalog, e, &shared.base_url))
+                .collect();
+            Ok(json_bytes(&project(Value::Array(items), fields.as_deref())))
+        },
+    )?;
+    Ok(json_bytes_response(StatusCode::OK, body))
 }
 
 pub(super) async fn dashboard_element(
@@ -100,7 +136,7 @@ pub(super) async fn dashboard_element(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let params = prepare(&shared, &headers, raw)?;
-    let catalog = read(&shared.catalog);
+    let catalog = shared.catalog.read();
     let e = catalog.element(&id).ok_or(ApiError::NotFound)?;
     Ok(ok(project(
         render::element(&catalog, e, &shared.base_url),
@@ -115,24 +151,33 @@ pub(super) async fn search_dashboard_elements(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let params = prepare(&shared, &headers, raw)?;
-    let catalog = read(&shared.catalog);
+    let catalog = shared.catalog.read();
     let filter_or = params.bool("filter_or")?.unwrap_or(false);
     let deleted = params.bool("deleted")?.unwrap_or(false);
+    // Filtered on the tile's own attributes (as rendered: look_id only for Look tiles), so
+    // only the tiles found are rendered.
     let items: Vec<Value> = catalog
-        .elements
+        .elements()
         .iter()
         .filter(|e| !e.removed && !deleted)
-        .map(|e| render::element(&catalog, e, &shared.base_url))
-        .filter(|item| {
-            let checks: Vec<bool> = ["dashboard_id", "look_id", "title"]
-                .iter()
-                .filter_map(|k| params.get(k).map(|p| (k, p)))
-                .map(|(k, p)| match &item[*k] {
-                    Value::String(s) if *k == "title" => crate::like::like_ci(p, s),
-                    Value::String(s) => p.split(',').any(|x| x.trim() == s),
-                    _ => false,
-                })
-                .collect();
+        .filter(|e| {
+            let look_id = match &e.source {
+                Source::Look(l) => Some(l.as_str()),
+                _ => None,
+            };
+            let checks: Vec<bool> = [
+                ("dashboard_id", Some(e.dashboard_id.as_str())),
+                ("look_id", look_id),
+                ("title", e.title.as_deref()),
+            ]
+            .iter()
+            .filter_map(|(k, v)| params.get(k).map(|p| (k, p, v)))
+            .map(|(k, p, v)| match v {
+                Some(s) if *k == "title" => crate::like::like_ci(p, s),
+                Some(s) => p.split(',').any(|x| x.trim() == *s),
+                None => false,
+            })
+            .collect();
             checks.is_empty()
                 || if filter_or {
                     checks.iter().any(|c| *c)
@@ -140,6 +185,7 @@ pub(super) async fn search_dashboard_elements(
                     checks.iter().all(|c| *c)
                 }
         })
+        .map(|e| render::element(&catalog, e, &shared.base_url))
         .collect();
     Ok(ok(project(Value::Array(items), params.fields().as_deref())))
 }
@@ -150,9 +196,9 @@ pub(super) async fn all_looks(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let params = prepare(&shared, &headers, raw)?;
-    let catalog = read(&shared.catalog);
+    let catalog = shared.catalog.read();
     let items: Vec<Value> = catalog
-        .looks
+        .looks()
         .iter()
         .filter(|l| !l.deleted)
         .map(|l| render::look(&catalog, l, &shared.base_url))
@@ -167,9 +213,9 @@ pub(super) async fn search_looks(
 ) -> Result<Response, ApiError> {
     let params = prepare(&shared, &headers, raw)?;
     let items: Vec<Value> = {
-        let catalog = read(&shared.catalog);
+        let catalog = shared.catalog.read();
         catalog
-            .looks
+            .looks()
             .iter()
             .map(|l| render::look(&catalog, l, &shared.base_url))
             .collect()
@@ -184,7 +230,7 @@ pub(super) async fn look(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let params = prepare(&shared, &headers, raw)?;
-    let catalog = read(&shared.catalog);
+    let catalog = shared.catalog.read();
     let l = catalog.look(&id).ok_or(ApiError::NotFound)?;
     Ok(ok(project(
         render::look_with_query(&catalog, l, &shared.base_url),
@@ -199,7 +245,7 @@ pub(super) async fn merge_query(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let params = prepare(&shared, &headers, raw)?;
-    let catalog = read(&shared.catalog);
+    let catalog = shared.catalog.read();
     let m = catalog.merge(&id).ok_or(ApiError::NotFound)?;
     Ok(ok(project(
         render::merge_query(m, &catalog),

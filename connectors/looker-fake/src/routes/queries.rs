@@ -12,7 +12,7 @@ use crate::executor::{self, ExecError};
 use crate::formats;
 use crate::params::{Params, project};
 use crate::query::QueryDef;
-use crate::state::{AppState, read, write};
+use crate::state::AppState;
 
 fn parse_body(body: &Bytes) -> Result<QueryDef, ApiError> {
     let value: Value = serde_json::from_slice(body)
@@ -21,7 +21,7 @@ fn parse_body(body: &Bytes) -> Result<QueryDef, ApiError> {
 }
 
 fn check_explore(shared: &AppState, def: &QueryDef) -> Result<(), ApiError> {
-    if read(&shared.catalog)
+    if shared.catalog.read()
         .explore(&def.model, &def.view)
         .is_some()
     {
@@ -43,7 +43,7 @@ pub(super) async fn query(
 ) -> Result<Response, ApiError> {
     auth::require(&shared, &headers)?;
     let params = Params::parse(raw.as_deref())?;
-    let catalog = read(&shared.catalog);
+    let catalog = shared.catalog.read();
     let q = catalog.query(&id).ok_or(ApiError::NotFound)?;
     Ok(json_response(
         StatusCode::OK,
@@ -61,7 +61,7 @@ pub(super) async fn create_query(
     let params = Params::parse(raw.as_deref())?;
     let def = parse_body(&body)?;
     check_explore(&shared, &def)?;
-    let value = write(&shared.catalog)
+    let value = shared.catalog.write()
         .create_query(def)
         .to_json(&shared.base_url);
     Ok(json_response(
@@ -108,7 +108,7 @@ pub(super) async fn run_query(
 ) -> Result<Response, ApiError> {
     auth::require(&shared, &headers)?;
     let params = Params::parse(raw.as_deref())?;
-    let def = read(&shared.catalog)
+    let def = shared.catalog.read()
         .query(&id)
         .map(|q| q.def.clone())
         .ok_or(ApiError::NotFound)?;
@@ -124,7 +124,7 @@ pub(super) async fn run_look(
     auth::require(&shared, &headers)?;
     let params = Params::parse(raw.as_deref())?;
     let (query_id, def) = {
-        let catalog = read(&shared.catalog);
+        let catalog = shared.catalog.read();
         let look = catalog.look(&id).ok_or(ApiError::NotFound)?;
         let q = catalog.query(&look.query_id).ok_or(ApiError::NotFound)?;
         (q.id.clone(), q.def.clone())
@@ -144,6 +144,6 @@ pub(super) async fn run_inline_query(
     let params = Params::parse(raw.as_deref())?;
     let def = parse_body(&body)?;
     check_explore(&shared, &def)?;
-    let id = write(&shared.catalog).create_query(def.clone()).id.clone();
+    let id = shared.catalog.write().create_query(def.clone()).id.clone();
     run(&shared, &id, &def, &format, &params).await
 }

@@ -11,7 +11,7 @@ use crate::errors::{ApiError, json_response};
 use crate::formats;
 use crate::params::{Params, project};
 use crate::query_tasks::{self, TaskStatus};
-use crate::state::{AppState, lock, read};
+use crate::state::{AppState, lock};
 
 pub(super) async fn create_query_task(
     State(shared): State<AppState>,
@@ -60,7 +60,7 @@ fn results_of(shared: &AppState, id: &str) -> Result<Result<formats::Body, TaskS
             task.query_id.clone(),
         )
     };
-    let def = read(&shared.catalog)
+    let def = shared.catalog.read()
         .query(&query_id)
         .map(|q| q.def.clone())
         .ok_or(ApiError::NotFound)?;

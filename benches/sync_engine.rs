@@ -1,0 +1,401 @@
+//! Sync-engine benchmark: one full cycle of 100,000 bindings over 10,000
+//! distinct tiles (500 dashboards × 20) on 10 connections, the fake Looker
+//! answering every call after 50 ms, 8 Looker calls at a time per connection.
+//!
+//! The figure is the cycle's wall time — from the moment the bindings fall due
+//! to the moment the last one's value is on disk — against:
+//! - the ideal, ceil(10,000 / (10 × 8)) × 50 ms: only the query runs, back to
+//!   back, with no other cost;
+//! - a bare HTTP client measured in the same run, making exactly the Looker
+//!   calls one cycle needs (a dashboard read per dashboard, a run per tile) with
+//!   the same concurrency and nothing else.
+//!
+//! The bindings are seeded straight into the store (through the store's own
+//! write path) from templates the daemon created over gRPC, because creating
+//! 100,000 bindings over gRPC reads 100,000 values first. The daemon runs as
+//! `kpilink serve`, a child process.
+//!
+//! Run with `cargo bench --bench sync_engine`.
+
+mod support;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kpilink::proto::*;
+use kpilink::store::{BindingRecord, SledStore, Store};
+use kpilink::time::now_micros;
+use kpilink_connector::SourceRef;
+use kpilink_looker_fake::{BulkContent, FakeLooker, FakeLookerConfig};
+use support::{Daemon, admin_token, binding_id, clients, metric_sum, scrape, seed};
+use tokio::net::TcpListener;
+
+const ORG: &str = "bench";
+const CONNECTIONS: usize = 10;
+const DASHBOARDS: usize = 500;
+const TILES_PER_DASHBOARD: usize = 20;
+const TILES: usize = DASHBOARDS * TILES_PER_DASHBOARD;
+const BINDINGS_PER_TILE: usize = 10;
+const BINDINGS: usize = TILES * BINDINGS_PER_TILE;
+const PER_CONNECTION: usize = 8;
+const LATENCY: Duration = Duration::from_millis(50);
+const FIRST_DASHBOARD: usize = 10001;
+const FIRST_TILE: usize = 1_000_001;
+const TARGET_RATIO: f64 = 1.2;
+
+fn tile(index: usize) -> SourceRef {
+    SourceRef::DashboardTile {
+        dashboard_id: (FIRST_DASHBOARD + index / TILES_PER_DASHBOARD).to_string(),
+        tile_id: (FIRST_TILE + index).to_string(),
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let fake = FakeLooker::start(
+        FakeLookerConfig {
+            demo: false,
+            bulk: Some(BulkContent {
+                dashboards: DASHBOARDS,
+                tiles_per_dashboard: TILES_PER_DASHBOARD,
+            }),
+            ..FakeLookerConfig::default()
+        },
+        TcpListener::bind("127.0.0.1:0").await.unwrap(),
+    )
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let templates = create_templates(&fake, dir.path()).await;
+
+    let store = Arc::new(SledStore::open(&dir.path().join("db")).expect("open the store"));
+    for template in &templates {
+        store
+            .write_binding(Some(template), None, &[], None)
+            .await
+            .unwrap();
+    }
+    // Due far enough ahead that seeding and start-up finish first (a binding
+    // already overdue at start is spread over 30 s instead, as after a restart).
+    let per_binding = calibrate().await;
+    let margin = per_binding.mul_f64(BINDINGS as f64 * 1.5) + Duration::from_secs(8);
+    let due = now_micros() + margin.as_micros() as i64;
+    let mut records = Vec::with_capacity(BINDINGS);
+    for index in 0..BINDINGS {
+        let tile_index = index / BINDINGS_PER_TILE;
+        let connection = tile_index * CONNECTIONS / TILES;
+        let mut record = templates[connection].clone();
+        record.id = binding_id();
+        record.key_result_id = format!("kr-{index}");
+        record.source = tile(tile_index);
+        record.next_sync_time = Some(due);
+        records.push((record, Vec::new()));
+    }
+    let seeded_in = seed(store.clone(), records, 64).await;
+    drop(store);
+    println!(
+        "seeded {BINDINGS} bindings in {:.1} s",
+        seeded_in.as_secs_f64()
+    );
+
+    fake.control().set_latency(LATENCY);
+    fake.control().reset_counters();
+    let daemon = Daemon::start(dir.path(), &daemon_args());
+    let starts_in = Duration::from_micros((due - now_micros()).max(0) as u64);
+    assert!(
+        starts_in > Duration::from_secs(1),
+        "seeding and start-up overran the due time; rerun"
+    );
+    tokio::time::sleep(starts_in).await;
+    let cycle = wait_for_cycle(&daemon).await;
+    let counters = fake.control().counters();
+    daemon.stop();
+
+    let store = SledStore::open(&dir.path().join("db")).expect("reopen the store");
+    let bindings = store.all_bindings().await.unwrap();
+    let synced: Vec<&BindingRecord> = bindings
+        .iter()
+        .filter(|b| b.last_sync_time.is_some_and(|t| t >= due))
+        .collect();
+    let ok = synced
+        .iter()
+        .filter(|b| b.status.state == kpilink::store::BindingState::Ok)
+        .count();
+    let last_write = synced
+        .iter()
+        .filter_map(|b| b.last_sync_time)
+        .max()
+        .unwrap_or(due);
+    drop(store);
+
+    fake.control().reset_counters();
+    let bare = bare_cycle(&fake).await;
+    let bare_counters = fake.control().counters();
+
+    let ideal = LATENCY * TILES.div_ceil(CONNECTIONS * PER_CONNECTION) as u32;
+    let runs = counters.route("run_query");
+    let ratio = cycle.as_secs_f64() / ideal.as_secs_f64();
+    println!();
+    println!(
+        "sync cycle: {BINDINGS} bindings, {TILES} tiles on {DASHBOARDS} dashboards, \
+         {CONNECTIONS} connections × {PER_CONNECTION}, Looker latency {} ms",
+        LATENCY.as_millis()
+    );
+    println!(
+        "  daemon cycle (due → last value durable)  {:>7.2} s   ({} synced, {} OK; last value read at +{:.2} s)",
+        cycle.as_secs_f64(),
+        synced.len(),
+        ok,
+        (last_write - due) as f64 / 1e6
+    );
+    println!(
+        "  Looker calls in the cycle                run_query {runs}, dashboard {}, login {}",
+        counters.route("dashboard"),
+        counters.route("login")
+    );
+    println!(
+        "  ideal ceil({TILES}/({CONNECTIONS}×{PER_CONNECTION}))×{} ms      {:>7.2} s   daemon/ideal {ratio:.3} (target ≤ {TARGET_RATIO})",
+        LATENCY.as_millis(),
+        ideal.as_secs_f64()
+    );
+    println!(
+        "  bare HTTP client, same calls            {:>7.2} s   daemon/bare {:.3} (run_query {}, dashboard {})",
+        bare.as_secs_f64(),
+        cycle.as_secs_f64() / bare.as_secs_f64(),
+        bare_counters.route("run_query"),
+        bare_counters.route("dashboard")
+    );
+    assert_eq!(synced.len(), BINDINGS, "every binding syncs in the cycle");
+    assert_eq!(
+        runs, TILES as u64,
+        "one Looker query run per distinct query"
+    );
+    println!(
+        "  target {}",
+        if ratio <= TARGET_RATIO {
+            "met"
+        } else {
+            "MISSED"
+        }
+    );
+    fake.shutdown().await;
+}
+
+fn daemon_args() -> Vec<&'static str> {
+    vec![
+        "--allow-http-sources",
+        "--allow-source-cidr",
+        "127.0.0.1/32",
+        "--sync-concurrency-per-connection",
+        "8",
+        // The global limit must not bind below 10 × 8.
+        "--sync-concurrency",
+        "80",
+        "--log-level",
+        support::QUIET,
+    ]
+}
+
+/// Ten connections to the fake, each with one binding created over gRPC (the
+/// template of that connection's seeded bindings); returns the stored records.
+async fn create_templates(fake: &FakeLooker, data_dir: &std::path::Path) -> Vec<BindingRecord> {
+    let daemon = Daemon::start(data_dir, &daemon_args());
+    let (mut connections, mut bindings) = clients(daemon.addr, &admin_token(data_dir)).await;
+    let mut ids = Vec::new();
+    for connection in 0..CONNECTIONS {
+        let created = connections
+            .create_connection(CreateConnectionRequest {
+                org_id: ORG.into(),
+                display_name: format!("Looker {connection}"),
+                kind: "looker".into(),
+                settings: HashMap::from([
+                    ("server_url".into(), fake.base_url()),
+                    ("client_id".into(), "demo-client-id".into()),
+                ]),
+                secrets: HashMap::from([("client_secret".into(), "demo-client-secret".into())]),
+                query_timeout: None,
+            })
+            .await
+            .expect("create a connection")
+            .into_inner()
+            .connection
+            .unwrap();
+        let SourceRef::DashboardTile {
+            dashboard_id,
+            tile_id,
+        } = tile(connection * TILES / CONNECTIONS)
+        else {
+            unreachable!()
+        };
+        let binding = bindings
+            .create_binding(CreateBindingRequest {
+                org_id: ORG.into(),
+                key_result_id: format!("template-{connection}"),
+                connection_id: created.id,
+                source: Some(Source {
+                    source: Some(source::Source::DashboardTile(DashboardTileRef {
+                        dashboard_id,
+                        tile_id,
+                    })),
+                }),
+                ..Default::default()
+            })
+            .await
+            .expect("create a template binding")
+            .into_inner()
+            .binding
+            .unwrap();
+        ids.push(binding.id);
+    }
+    daemon.stop();
+    let store = SledStore::open(&data_dir.join("db")).unwrap();
+    let mut templates = Vec::new();
+    for id in ids {
+        templates.push(store.get_binding(ORG, &id).await.unwrap().unwrap());
+    }
+    templates
+}
+
+/// Seeding time per binding, measured on a scratch store.
+async fn calibrate() -> Duration {
+    const SAMPLE: usize = 5_000;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SledStore::open(&dir.path().join("db")).unwrap());
+    let template = BindingRecord {
+        id: String::new(),
+        org_id: ORG.into(),
+        key_result_id: String::new(),
+        connection_id: "con_calibration".into(),
+        source: tile(0),
+        selection: Default::default(),
+        enabled: true,
+        sync_interval_ms: 900_000,
+        current: None,
+        status: kpilink::store::StatusRecord {
+            state: kpilink::store::BindingState::Pending,
+            reason: String::new(),
+            message: String::new(),
+            since: 0,
+        },
+        last_sync_time: None,
+        next_sync_time: None,
+        create_time: 0,
+        update_time: 0,
+        failures: 0,
+    };
+    let records = (0..SAMPLE)
+        .map(|index| {
+            let mut record = template.clone();
+            record.id = binding_id();
+            record.key_result_id = format!("kr-{index}");
+            (record, Vec::new())
+        })
+        .collect();
+    seed(store, records, 64).await / SAMPLE as u32
+}
+
+/// Polls the daemon's metrics until every binding's sync is counted (counted
+/// only once durable); returns the time since the bindings fell due.
+async fn wait_for_cycle(daemon: &Daemon) -> Duration {
+    let started = Instant::now();
+    loop {
+        let text = scrape(daemon.metrics_addr).await;
+        if metric_sum(&text, "kpilink_syncs_total") >= BINDINGS as f64 {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "the cycle did not finish in 300 s:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The Looker calls of one cycle with nothing around them: per connection, a
+/// login, then 8 workers reading each dashboard and running each tile's query.
+async fn bare_cycle(fake: &FakeLooker) -> Duration {
+    let started = Instant::now();
+    let mut connections = tokio::task::JoinSet::new();
+    for connection in 0..CONNECTIONS {
+        let base = format!("{}/api/4.0", fake.base_url());
+        connections.spawn(async move {
+            let http = reqwest::Client::new();
+            let login: serde_json::Value = http
+                .post(format!("{base}/login"))
+                .form(&[
+                    ("client_id", "demo-client-id"),
+                    ("client_secret", "demo-client-secret"),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let auth = format!("token {}", login["access_token"].as_str().unwrap());
+            let per = DASHBOARDS / CONNECTIONS;
+            let dashboards: Vec<usize> = (connection * per..(connection + 1) * per).collect();
+            let queue = Arc::new(std::sync::Mutex::new(dashboards));
+            let query_ids = Arc::new(std::sync::Mutex::new(Vec::new()));
+            let mut workers = tokio::task::JoinSet::new();
+            for _ in 0..PER_CONNECTION {
+                let (http, auth, base, queue, query_ids) = (
+                    http.clone(),
+                    auth.clone(),
+                    base.clone(),
+                    queue.clone(),
+                    query_ids.clone(),
+                );
+                workers.spawn(async move {
+                    loop {
+                        let Some(dashboard) = queue.lock().unwrap().pop() else {
+                            break;
+                        };
+                        let body: serde_json::Value = http
+                            .get(format!("{base}/dashboards/{}", FIRST_DASHBOARD + dashboard))
+                            .header("authorization", &auth)
+                            .send()
+                            .await
+                            .unwrap()
+                            .json()
+                            .await
+                            .unwrap();
+                        let ids = body["dashboard_elements"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|e| e["query_id"].as_str().unwrap().to_owned());
+                        query_ids.lock().unwrap().extend(ids);
+                    }
+                });
+            }
+            while workers.join_next().await.is_some() {}
+            let mut workers = tokio::task::JoinSet::new();
+            for _ in 0..PER_CONNECTION {
+                let (http, auth, base, query_ids) =
+                    (http.clone(), auth.clone(), base.clone(), query_ids.clone());
+                workers.spawn(async move {
+                    loop {
+                        let Some(query) = query_ids.lock().unwrap().pop() else {
+                            break;
+                        };
+                        let response = http
+                            .get(format!("{base}/queries/{query}/run/json_detail?cache=true"))
+                            .header("authorization", &auth)
+                            .send()
+                            .await
+                            .unwrap();
+                        assert!(response.status().is_success());
+                        response.bytes().await.unwrap();
+                    }
+                });
+            }
+            while workers.join_next().await.is_some() {}
+        });
+    }
+    while let Some(done) = connections.join_next().await {
+        done.unwrap();
+    }
+    started.elapsed()
+}
