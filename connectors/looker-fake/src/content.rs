@@ -280,6 +280,13 @@ impl Catalog {
         self.queries.insert(id.to_string(), stored);
     }
 
+    /// The stored query with exactly these parameters (what create_query would return).
+    pub(crate) fn find_query(&self, def: &QueryDef) -> Option<&StoredQuery> {
+        self.identities
+            .get(&def.identity_key())
+            .and_then(|id| self.queries.get(id))
+    }
+
     /// create_query: the existing query when the parameters match, else a new id.
     pub(crate) fn create_query(&mut self, def: QueryDef) -> &StoredQuery {
         let identity = def.identity_key();

@@ -235,7 +235,7 @@ impl Control {
     /// every query over the same rows sees the new number; cached results become stale.
     pub fn set_value(&self, request: SetValue) -> Result<SetValueOutcome, ControlError> {
         let not_found = |m: String| ControlError::NotFound(m);
-        let mut catalog = self.shared.catalog.write();
+        let mut catalog = self.shared.catalog.write_explores();
         let query_id = match (
             &request.dashboard_element_id,
             &request.look_id,
@@ -605,7 +605,9 @@ async fn patch_settings(
 }
 
 async fn index(State(s): State<AppState>) -> Json<Value> {
-    let explores: Vec<String> = s.catalog.read()
+    let explores: Vec<String> = s
+        .catalog
+        .read()
         .explores
         .iter()
         .map(|e| format!("{}/{}", e.model, e.name))

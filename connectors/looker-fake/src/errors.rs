@@ -2,8 +2,8 @@
 //! Python SDK fetches error docs over the network for the newer `/r/err/` URLs (Looker's API docs).
 
 use axum::http::{HeaderValue, StatusCode, header};
-use bytes::Bytes;
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use serde_json::{Value, json};
 
 pub(crate) const DOC_URL: &str = "http://docs.looker.com/";
@@ -43,8 +43,9 @@ pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
     json_bytes_response(status, json_bytes(body))
 }
 
+/// The same bytes as `Value::to_string`, about twice as fast (no `fmt` machinery).
 pub(crate) fn json_bytes(body: &Value) -> Bytes {
-    Bytes::from(body.to_string())
+    Bytes::from(serde_json::to_vec(body).expect("a Value always serializes"))
 }
 
 /// A response of already serialized JSON.

@@ -85,7 +85,9 @@ fn cache_key(def: &QueryDef, limit: Option<i64>) -> String {
 }
 
 fn explore_version(shared: &Shared, def: &QueryDef) -> Option<u64> {
-    shared.catalog.read()
+    shared
+        .catalog
+        .read()
         .explore(&def.model, &def.view)
         .map(|e| e.version)
 }
@@ -155,7 +157,9 @@ async fn run_detached(
     };
     let started = Instant::now();
     let ran_at = crate::dates::timestamp(SystemTime::now());
-    let slow = shared.catalog.read()
+    let slow = shared
+        .catalog
+        .read()
         .explore(&def.model, &def.view)
         .is_some_and(|e| e.slow);
     if slow {

@@ -237,7 +237,8 @@ impl StoredQuery {
     pub(crate) fn to_json(&self, base_url: &str) -> Value {
         let d = &self.def;
         let opt_list = |v: &Vec<String>| if v.is_empty() { Value::Null } else { json!(v) };
-        json!({
+        let url = d.explore_url();
+        let mut value = json!({
             "can": {"run": true, "see_results": true, "explore": true, "create": true, "show": true,
                     "cost_estimate": true, "index": true, "see_lookml": true, "see_aggregate_table_lookml": true,
                     "see_derived_table_lookml": true, "see_sql": true, "save": true, "generate_drill_links": true,
@@ -256,18 +257,23 @@ impl StoredQuery {
             "total": d.total,
             "row_total": d.row_total,
             "subtotals": opt_list(&d.subtotals),
-            "vis_config": d.vis_config,
-            "filter_config": d.filter_config,
             "visible_ui_sections": d.visible_ui_sections,
             "slug": self.slug,
             "dynamic_fields": d.dynamic_fields,
             "client_id": self.client_id,
             "share_url": format!("{base_url}/x/{}", self.client_id),
-            "expanded_share_url": format!("{base_url}{}", d.explore_url()),
-            "url": d.explore_url(),
+            "expanded_share_url": format!("{base_url}{url}"),
+            "url": url,
             "query_timezone": d.query_timezone,
             "has_table_calculations": d.has_table_calculations(),
-        })
+        });
+        // Cloned and moved in: `json!` would copy them once more (through `to_value`).
+        let object = |m: &Option<Map<String, Value>>| m.clone().map_or(Value::Null, Value::Object);
+        if let Value::Object(map) = &mut value {
+            map.insert("vis_config".into(), object(&d.vis_config));
+            map.insert("filter_config".into(), object(&d.filter_config));
+        }
+        value
     }
 }
 

@@ -64,7 +64,9 @@ impl Task {
     }
 
     pub(crate) fn to_json(&self, shared: &Shared) -> Value {
-        let query = shared.catalog.read()
+        let query = shared
+            .catalog
+            .read()
             .query(&self.query_id)
             .map_or(Value::Null, |q| q.to_json(&shared.base_url));
         let runtime = self.outcome.as_ref().map(|(e, _)| e.runtime_secs);
@@ -137,7 +139,9 @@ pub(crate) async fn create(
         query_id.unwrap_or_default(),
         result_format.unwrap_or_default(),
     );
-    let def = shared.catalog.read()
+    let def = shared
+        .catalog
+        .read()
         .query(&query_id)
         .map(|q| q.def.clone())
         .ok_or(ApiError::NotFound)?;

@@ -5,6 +5,19 @@ use serde_json::{Value, json};
 
 use crate::content::{Catalog, Dashboard, Element, Look, MergeQuery, Source};
 
+/// Moves `parts` into `object`: `json!` would copy each embedded `Value` (through
+/// `to_value`), which made large renderings (a dashboard's tiles) several times slower.
+fn with<const N: usize>(mut object: Value, parts: [(&str, Value); N]) -> Value {
+    if let Value::Object(map) = &mut object {
+        map.extend(parts.map(|(k, v)| (k.to_string(), v)));
+    }
+    object
+}
+
+fn opt_object(map: Option<&serde_json::Map<String, Value>>) -> Value {
+    map.map_or(Value::Null, |m| Value::Object(m.clone()))
+}
+
 fn can(keys: &[&str]) -> Value {
     Value::Object(
         keys.iter()
@@ -59,7 +72,10 @@ pub(crate) fn dashboard_base(catalog: &Catalog, d: &Dashboard) -> serde_json::Ma
         "preferred_viewer": "dashboards-next",
         "certification_metadata": null,
     });
-    value.as_object().cloned().unwrap_or_default()
+    match value {
+        Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    }
 }
 
 pub(crate) fn dashboard(catalog: &Catalog, d: &Dashboard, base_url: &str) -> Value {
@@ -92,13 +108,26 @@ fn dashboard_with(catalog: &Catalog, d: &Dashboard, base_url: &str, tiles: bool)
                    "granular_row": null, "granular_column": null, "granular_width": null, "granular_height": null})
         })
         .collect();
+    let layout = json!({
+        "can": can(&["show", "update"]), "id": layout_id, "dashboard_id": d.id, "type": "newspaper",
+        "active": true, "column_width": null, "width": null, "deleted": false,
+        "dashboard_title": d.title, "label": null,
+        "description": null, "order": 0, "lookml_link_id": null,
+    });
+    let layout = with(
+        layout,
+        [("dashboard_layout_components", Value::Array(components))],
+    );
+    let elements: Vec<Value> = elements
+        .iter()
+        .map(|e| element(catalog, e, base_url))
+        .collect();
     let extra = json!({
         "alert_sync_with_dashboard_filter_enabled": false,
         "chat_enabled": false,
         "background_color": null,
         "created_at": d.created_at,
         "crossfilter_enabled": false,
-        "dashboard_elements": elements.iter().map(|e| element(catalog, e, base_url)).collect::<Vec<_>>(),
         "dashboard_filters": d.filters.iter().enumerate().map(|(i, f)| json!({
             "can": can(&["show", "update"]), "id": f.id, "dashboard_id": d.id, "name": f.name,
             "title": f.title, "type": "field_filter", "default_value": f.default_value,
@@ -108,12 +137,6 @@ fn dashboard_with(catalog: &Catalog, d: &Dashboard, base_url: &str, tiles: bool)
             "required": false,
             "ui_config": {"type": "tag_list", "display": "popover", "options": []},
         })).collect::<Vec<_>>(),
-        "dashboard_layouts": [{
-            "can": can(&["show", "update"]), "id": layout_id, "dashboard_id": d.id, "type": "newspaper",
-            "active": true, "column_width": null, "width": null, "deleted": false,
-            "dashboard_title": d.title, "dashboard_layout_components": components, "label": null,
-            "description": null, "order": 0, "lookml_link_id": null,
-        }],
         "deleted": d.deleted,
         "deleted_at": d.deleted_at,
         "deleter_id": if d.deleted { json!("1") } else { Value::Null },
@@ -145,6 +168,13 @@ fn dashboard_with(catalog: &Catalog, d: &Dashboard, base_url: &str, tiles: bool)
         "preserve_desktop_layout": false,
         "download_settings": null,
     });
+    let extra = with(
+        extra,
+        [
+            ("dashboard_elements", Value::Array(elements)),
+            ("dashboard_layouts", Value::Array(vec![layout])),
+        ],
+    );
     if let Value::Object(extra) = extra {
         out.extend(extra);
     }
@@ -153,12 +183,12 @@ fn dashboard_with(catalog: &Catalog, d: &Dashboard, base_url: &str, tiles: bool)
 
 fn vis_type(catalog: &Catalog, e: &Element) -> Value {
     let vis = match &e.source {
-        Source::Query(q) => catalog.query(q).and_then(|q| q.def.vis_config.clone()),
+        Source::Query(q) => catalog.query(q).and_then(|q| q.def.vis_config.as_ref()),
         Source::Look(l) => catalog
             .look(l)
             .and_then(|l| catalog.query(&l.query_id))
-            .and_then(|q| q.def.vis_config.clone()),
-        Source::Merge(_) => e.merge_vis_config.clone(),
+            .and_then(|q| q.def.vis_config.as_ref()),
+        Source::Merge(_) => e.merge_vis_config.as_ref(),
         Source::Text { .. } => return json!("text"),
         Source::Button { .. } => return json!("button"),
     };
@@ -181,32 +211,46 @@ pub(crate) fn element(catalog: &Catalog, e: &Element, base_url: &str) -> Value {
             .map_or(Value::Null, |q| q.to_json(base_url))
     };
     let filterables = |model: &str, view: &str| {
-        json!([{"model": model, "view": view, "name": "",
-                "listen": e.listens.iter().map(|(name, field)| json!({"dashboard_filter_name": name, "field": field})).collect::<Vec<_>>()}])
+        let listen = e
+            .listens
+            .iter()
+            .map(|(name, field)| json!({"dashboard_filter_name": name, "field": field}))
+            .collect();
+        let filterable = json!({"model": model, "view": view, "name": ""});
+        Value::Array(vec![with(filterable, [("listen", Value::Array(listen))])])
     };
     let (kind, look_id, look, query_id, query, merge_id, result_maker) = match &e.source {
         Source::Query(q) => {
             let stored = catalog.query(q);
             let (model, view) =
                 stored.map_or(("", ""), |s| (s.def.model.as_str(), s.def.view.as_str()));
+            let query = query_json(q);
             let rm = json!({
                 "id": format!("{}", 5000 + e.id.parse::<u64>().unwrap_or(0)),
                 "dynamic_fields": stored.and_then(|s| s.def.dynamic_fields.clone()),
-                "filterables": filterables(model, view),
                 "sorts": stored.map(|s| s.def.sorts.clone()).unwrap_or_default(),
                 "merge_result_id": null,
                 "total": stored.is_some_and(|s| s.def.total),
                 "query_id": q,
                 "sql_query_id": null,
-                "query": query_json(q),
-                "vis_config": stored.and_then(|s| s.def.vis_config.clone()),
             });
+            let rm = with(
+                rm,
+                [
+                    ("filterables", filterables(model, view)),
+                    ("query", query.clone()),
+                    (
+                        "vis_config",
+                        opt_object(stored.and_then(|s| s.def.vis_config.as_ref())),
+                    ),
+                ],
+            );
             (
                 "vis",
                 Value::Null,
                 Value::Null,
                 json!(q),
-                query_json(q),
+                query,
                 Value::Null,
                 rm,
             )
@@ -220,15 +264,23 @@ pub(crate) fn element(catalog: &Catalog, e: &Element, base_url: &str) -> Value {
             let rm = json!({
                 "id": format!("{}", 5000 + e.id.parse::<u64>().unwrap_or(0)),
                 "dynamic_fields": stored.and_then(|s| s.def.dynamic_fields.clone()),
-                "filterables": filterables(model, view),
                 "sorts": stored.map(|s| s.def.sorts.clone()).unwrap_or_default(),
                 "merge_result_id": null,
                 "total": stored.is_some_and(|s| s.def.total),
                 "query_id": stored.map(|s| s.id.clone()),
                 "sql_query_id": null,
-                "query": stored.map_or(Value::Null, |s| s.to_json(base_url)),
-                "vis_config": stored.and_then(|s| s.def.vis_config.clone()),
             });
+            let rm = with(
+                rm,
+                [
+                    ("filterables", filterables(model, view)),
+                    ("query", stored.map_or(Value::Null, |s| s.to_json(base_url))),
+                    (
+                        "vis_config",
+                        opt_object(stored.and_then(|s| s.def.vis_config.as_ref())),
+                    ),
+                ],
+            );
             let look = catalog
                 .look(l)
                 .map_or(Value::Null, |look| look_with_query(catalog, look, base_url));
@@ -246,16 +298,27 @@ pub(crate) fn element(catalog: &Catalog, e: &Element, base_url: &str) -> Value {
             let rm = json!({
                 "id": format!("{}", 5000 + e.id.parse::<u64>().unwrap_or(0)),
                 "dynamic_fields": null,
-                "filterables": catalog.merge(m).map(|mq| mq.sources.iter().filter_map(|s| catalog.query(&s.query_id))
-                    .map(|q| json!({"model": q.def.model, "view": q.def.view, "name": "", "listen": []})).collect::<Vec<_>>()),
                 "sorts": catalog.merge(m).map(|mq| mq.sorts.clone()).unwrap_or_default(),
                 "merge_result_id": m,
                 "total": false,
                 "query_id": null,
                 "sql_query_id": null,
                 "query": null,
-                "vis_config": e.merge_vis_config,
             });
+            let filterables = catalog.merge(m).map_or(Value::Null, |mq| {
+                mq.sources
+                    .iter()
+                    .filter_map(|s| catalog.query(&s.query_id))
+                    .map(|q| json!({"model": q.def.model, "view": q.def.view, "name": "", "listen": []}))
+                    .collect()
+            });
+            let rm = with(
+                rm,
+                [
+                    ("filterables", filterables),
+                    ("vis_config", opt_object(e.merge_vis_config.as_ref())),
+                ],
+            );
             (
                 "vis",
                 Value::Null,
@@ -301,7 +364,7 @@ pub(crate) fn element(catalog: &Catalog, e: &Element, base_url: &str) -> Value {
         _ => (None, None, None, None),
     };
     let result_maker_id = result_maker.get("id").cloned().unwrap_or(Value::Null);
-    json!({
+    let tile = json!({
         "can": can(&["create", "show", "update", "destroy", "index"]),
         "body_text": body_text,
         "body_text_as_html": body_text.as_deref().map(html),
@@ -309,7 +372,6 @@ pub(crate) fn element(catalog: &Catalog, e: &Element, base_url: &str) -> Value {
         "dashboard_layout_id": format!("{}1", e.dashboard_id.replace("::", "_")),
         "edit_uri": null,
         "id": e.id,
-        "look": look,
         "look_id": look_id,
         "lookml_link_id": null,
         "merge_result_id": merge_id,
@@ -317,12 +379,10 @@ pub(crate) fn element(catalog: &Catalog, e: &Element, base_url: &str) -> Value {
         "note_state": e.note_text.as_ref().map(|_| "collapsed"),
         "note_text": e.note_text,
         "note_text_as_html": e.note_text.as_deref().map(html),
-        "query": query,
         "query_id": query_id,
         "filter_id": null,
         "refresh_interval": null,
         "refresh_interval_to_i": null,
-        "result_maker": result_maker,
         "result_maker_id": result_maker_id,
         "subtitle_text": subtitle_text,
         "title": e.title,
@@ -336,7 +396,15 @@ pub(crate) fn element(catalog: &Catalog, e: &Element, base_url: &str) -> Value {
         "extension_id": null,
         "aria_description": null,
         "certification_metadata": null,
-    })
+    });
+    with(
+        tile,
+        [
+            ("look", look),
+            ("query", query),
+            ("result_maker", result_maker),
+        ],
+    )
 }
 
 pub(crate) fn look(catalog: &Catalog, l: &Look, base_url: &str) -> Value {

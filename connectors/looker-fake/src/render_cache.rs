@@ -115,7 +115,9 @@ mod tests {
         let cache = RenderCache::default();
         let fields = |f: &[&str]| f.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let get = |version, view, id: &str, f: Option<&[String]>, text| {
-            cache.get_or_render(version, view, id, f, || body(text)).unwrap()
+            cache
+                .get_or_render(version, view, id, f, || body(text))
+                .unwrap()
         };
         assert_eq!(get(1, View::Dashboard, "1", None, "a"), "a");
         assert_eq!(get(1, View::Dashboard, "1", None, "b"), "a");
@@ -132,7 +134,8 @@ mod tests {
         assert_eq!(get(1, View::Dashboard, "1", None, "i"), "i");
         assert_eq!(get(2, View::Dashboard, "1", None, "j"), "h");
         // Errors are not kept.
-        let failed: Result<Bytes, ()> = cache.get_or_render(2, View::Dashboard, "9", None, || Err(()));
+        let failed: Result<Bytes, ()> =
+            cache.get_or_render(2, View::Dashboard, "9", None, || Err(()));
         assert!(failed.is_err());
         assert_eq!(get(2, View::Dashboard, "9", None, "k"), "k");
     }

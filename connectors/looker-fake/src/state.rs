@@ -1,6 +1,7 @@
 //! Shared server state: settings, content, tokens, the query executor, tasks, counters, faults.
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Deref;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
@@ -8,6 +9,7 @@ use crate::auth::Tokens;
 use crate::content::Catalog;
 use crate::executor::Executor;
 use crate::faults::FaultState;
+use crate::model::Explore;
 use crate::query_tasks::Task;
 use crate::render_cache::RenderCache;
 
@@ -59,6 +61,28 @@ impl CatalogLock {
         let mut catalog = self.0.write().unwrap_or_else(|e| e.into_inner());
         catalog.bump_version();
         catalog
+    }
+
+    /// Write access to the explores only, which no cached rendering reads: changing data
+    /// (`set_value`) keeps the cached dashboards.
+    pub(crate) fn write_explores(&self) -> ExploresWriteGuard<'_> {
+        ExploresWriteGuard(self.0.write().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+pub(crate) struct ExploresWriteGuard<'a>(RwLockWriteGuard<'a, Catalog>);
+
+impl Deref for ExploresWriteGuard<'_> {
+    type Target = Catalog;
+
+    fn deref(&self) -> &Catalog {
+        &self.0
+    }
+}
+
+impl ExploresWriteGuard<'_> {
+    pub(crate) fn explore_mut(&mut self, model: &str, view: &str) -> Option<&mut Explore> {
+        self.0.explore_mut(model, view)
     }
 }
 

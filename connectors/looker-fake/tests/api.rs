@@ -1019,6 +1019,107 @@ async fn reset_restores_the_demo_data() {
     assert_eq!(h.first_value("205", "orders.gross_margin").await, original);
 }
 
+async fn ok_text(h: &common::Harness, path: &str) -> String {
+    let response = h.get_raw(path).await;
+    assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+    response.text().await.expect("body")
+}
+
+/// Dashboard responses are cached until the content changes: a removed tile leaves them at
+/// once, with or without `fields`, and comes back on restore and on reset.
+#[tokio::test]
+async fn cached_dashboards_follow_removed_and_restored_tiles() {
+    let h = start().await;
+    let control = h.fake.control();
+    let paths = [
+        "/dashboards/1",
+        "/dashboards/1?fields=id,dashboard_elements,dashboard_layouts",
+        "/dashboards/1/dashboard_elements",
+        "/dashboards/1/dashboard_elements?fields=id,title",
+    ];
+    let tile_ids = |body: &str| -> Vec<String> {
+        let value: Value = serde_json::from_str(body).expect("json");
+        let tiles = match value.get("dashboard_elements") {
+            Some(tiles) => tiles.clone(),
+            None => value,
+        };
+        ids(&tiles)
+    };
+    let mut before = Vec::new();
+    for path in paths {
+        let first = ok_text(&h, path).await;
+        assert_eq!(
+            ok_text(&h, path).await,
+            first,
+            "served again from the cache: {path}"
+        );
+        assert!(tile_ids(&first).contains(&"103".to_string()), "{path}");
+        before.push(first);
+    }
+
+    assert_eq!(
+        h.control_post("/tiles/103/remove", &json!({})).await.0,
+        StatusCode::NO_CONTENT
+    );
+    for path in paths {
+        let body = ok_text(&h, path).await;
+        let tiles = tile_ids(&body);
+        assert_eq!(tiles.len(), 7, "{path}: {tiles:?}");
+        assert!(!tiles.contains(&"103".to_string()), "{path}");
+        assert!(
+            !body.contains(r#""dashboard_element_id":"103""#),
+            "layout: {path}"
+        );
+    }
+
+    assert_eq!(
+        h.control_post("/tiles/103/restore", &json!({})).await.0,
+        StatusCode::NO_CONTENT
+    );
+    for (path, before) in paths.iter().zip(&before) {
+        assert_eq!(&ok_text(&h, path).await, before, "{path}");
+    }
+
+    // Data changes and create_query leave the rendering alone; reset brings tiles back.
+    control
+        .set_value(SetValue {
+            dashboard_element_id: Some("101".into()),
+            value: Some(1.0),
+            ..SetValue::default()
+        })
+        .unwrap();
+    let created = h
+        .post(
+            "/queries",
+            &json!({"model": "demo_model", "view": "orders", "fields": ["orders.count"], "limit": "7"}),
+        )
+        .await;
+    assert_eq!(created.0, StatusCode::OK, "{}", created.1);
+    control.remove_tile("103").unwrap();
+    assert!(!tile_ids(&ok_text(&h, paths[0]).await).contains(&"103".to_string()));
+    control.reset();
+    let token: Value = h
+        .http
+        .post(format!("{}/login", h.api))
+        .form(&[
+            ("client_id", "demo-client-id"),
+            ("client_secret", "demo-client-secret"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let h = common::Harness {
+        token: token["access_token"].as_str().unwrap().into(),
+        ..h
+    };
+    for (path, before) in paths.iter().zip(&before) {
+        assert_eq!(&ok_text(&h, path).await, before, "{path}");
+    }
+}
+
 #[tokio::test]
 async fn without_the_demo_there_is_no_content() {
     let h = start_with(FakeLookerConfig {

@@ -11,7 +11,7 @@ use crate::errors::{ApiError, FieldError, json_response};
 use crate::executor::{self, ExecError};
 use crate::formats;
 use crate::params::{Params, project};
-use crate::query::QueryDef;
+use crate::query::{QueryDef, StoredQuery};
 use crate::state::AppState;
 
 fn parse_body(body: &Bytes) -> Result<QueryDef, ApiError> {
@@ -21,7 +21,9 @@ fn parse_body(body: &Bytes) -> Result<QueryDef, ApiError> {
 }
 
 fn check_explore(shared: &AppState, def: &QueryDef) -> Result<(), ApiError> {
-    if shared.catalog.read()
+    if shared
+        .catalog
+        .read()
         .explore(&def.model, &def.view)
         .is_some()
     {
@@ -51,6 +53,15 @@ pub(super) async fn query(
     ))
 }
 
+/// create_query's lookup-or-insert, taking the write lock (which drops the cached dashboard
+/// renderings) only for a new query.
+fn save_query<T>(shared: &AppState, def: QueryDef, out: impl Fn(&StoredQuery) -> T) -> T {
+    if let Some(found) = shared.catalog.read().find_query(&def).map(&out) {
+        return found;
+    }
+    out(shared.catalog.write().create_query(def))
+}
+
 pub(super) async fn create_query(
     State(shared): State<AppState>,
     headers: HeaderMap,
@@ -61,9 +72,7 @@ pub(super) async fn create_query(
     let params = Params::parse(raw.as_deref())?;
     let def = parse_body(&body)?;
     check_explore(&shared, &def)?;
-    let value = shared.catalog.write()
-        .create_query(def)
-        .to_json(&shared.base_url);
+    let value = save_query(&shared, def, |q| q.to_json(&shared.base_url));
     Ok(json_response(
         StatusCode::OK,
         &project(value, params.fields().as_deref()),
@@ -108,7 +117,9 @@ pub(super) async fn run_query(
 ) -> Result<Response, ApiError> {
     auth::require(&shared, &headers)?;
     let params = Params::parse(raw.as_deref())?;
-    let def = shared.catalog.read()
+    let def = shared
+        .catalog
+        .read()
         .query(&id)
         .map(|q| q.def.clone())
         .ok_or(ApiError::NotFound)?;
@@ -144,6 +155,6 @@ pub(super) async fn run_inline_query(
     let params = Params::parse(raw.as_deref())?;
     let def = parse_body(&body)?;
     check_explore(&shared, &def)?;
-    let id = shared.catalog.write().create_query(def.clone()).id.clone();
+    let id = save_query(&shared, def.clone(), |q| q.id.clone());
     run(&shared, &id, &def, &format, &params).await
 }

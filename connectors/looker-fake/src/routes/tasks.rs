@@ -60,7 +60,9 @@ fn results_of(shared: &AppState, id: &str) -> Result<Result<formats::Body, TaskS
             task.query_id.clone(),
         )
     };
-    let def = shared.catalog.read()
+    let def = shared
+        .catalog
+        .read()
         .query(&query_id)
         .map(|q| q.def.clone())
         .ok_or(ApiError::NotFound)?;
