@@ -119,8 +119,8 @@ impl BindingTrees {
             let mut sequences = Vec::with_capacity(encoded.len());
             for item in &encoded {
                 let write = item.write;
-                match (&item.expected, write.current) {
-                    (None, _) => {
+                match &item.expected {
+                    None => {
                         let subject = write.subject();
                         let kr = keys::scoped(&subject.org_id, &subject.key_result_id);
                         if krs.get(&kr)?.is_some() {
@@ -130,23 +130,41 @@ impl BindingTrees {
                             return abort(StoreError::Changed);
                         }
                     }
-                    (Some(expected), Some(current)) => {
+                    Some(expected) => {
                         if bindings.get(&item.key)?.as_deref() != Some(expected.as_slice()) {
                             return abort(StoreError::Changed);
                         }
-                        krs.remove(keys::scoped(&current.org_id, &current.key_result_id))?;
-                        conns.remove(connection_key(current))?;
                     }
-                    (Some(_), None) => unreachable!("expected bytes come from current"),
+                }
+                // The indexes change only when what they index does (a sync
+                // changes neither), so most writes skip them.
+                let old_kr = write
+                    .current
+                    .map(|c| keys::scoped(&c.org_id, &c.key_result_id));
+                let new_kr = write
+                    .updated
+                    .map(|u| keys::scoped(&u.org_id, &u.key_result_id));
+                if old_kr != new_kr {
+                    if let Some(old) = &old_kr {
+                        krs.remove(old.as_slice())?;
+                    }
+                    if let (Some(new), Some(updated)) = (&new_kr, write.updated) {
+                        krs.insert(new.as_slice(), updated.id.as_bytes())?;
+                    }
+                }
+                let old_conn = write.current.map(connection_key);
+                let new_conn = write.updated.map(connection_key);
+                if old_conn != new_conn {
+                    if let Some(old) = &old_conn {
+                        conns.remove(old.as_slice())?;
+                    }
+                    if let Some(new) = &new_conn {
+                        conns.insert(new.as_slice(), &[])?;
+                    }
                 }
                 match (write.updated, &item.value) {
-                    (Some(updated), Some(value)) => {
+                    (Some(_), Some(value)) => {
                         bindings.insert(item.key.as_slice(), value.as_slice())?;
-                        krs.insert(
-                            keys::scoped(&updated.org_id, &updated.key_result_id),
-                            updated.id.as_bytes(),
-                        )?;
-                        conns.insert(connection_key(updated), &[])?;
                     }
                     _ => {
                         bindings.remove(item.key.as_slice())?;

@@ -14,7 +14,7 @@ use std::time::Duration;
 use kpilink_connector::{
     ChartInfo, Connector, ConnectorError, QueryRef, Reason, ResultTable, RunMode, SourceRef,
 };
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio::task::JoinSet;
 
 use super::outcome::{self, Change, micros};
@@ -29,6 +29,13 @@ use crate::time::{UnixMicros, now_micros};
 
 /// How many times a write that raced another is recomputed.
 const WRITE_ATTEMPTS: usize = 5;
+
+/// At most this many bindings' results go into one store write: sled's cost
+/// per binding falls steeply with the batch (one transaction, one flush).
+const COMMIT_BATCH: usize = 1000;
+
+/// Finished reads waiting to be stored, and whom to tell once they are.
+type Pending = (Vec<(BindingRecord, Read)>, oneshot::Sender<()>);
 
 #[derive(Debug, Clone)]
 pub struct SyncSettings {
@@ -67,6 +74,9 @@ pub struct Engine {
     settings: SyncSettings,
     global: Arc<Semaphore>,
     per_connection: Mutex<HashMap<(String, String), Arc<Semaphore>>>,
+    results: mpsc::UnboundedSender<Pending>,
+    /// Taken by [`Engine::start`], which runs the committer.
+    results_rx: Mutex<Option<mpsc::UnboundedReceiver<Pending>>>,
 }
 
 /// `[0.9, 1.1)`: spreads syncs planned together.
@@ -82,7 +92,10 @@ impl Engine {
         settings: SyncSettings,
         metrics: Arc<Metrics>,
     ) -> Self {
+        let (results, results_rx) = mpsc::unbounded_channel();
         Engine {
+            results,
+            results_rx: Mutex::new(Some(results_rx)),
             metrics,
             global: Arc::new(Semaphore::new(settings.global.max(1))),
             store,
@@ -124,6 +137,10 @@ impl Engine {
             planned = self.scheduler.planned(),
             "sync engine started"
         );
+        if let Some(results) = self.results_rx.lock().expect("results lock").take() {
+            let committer = self.clone();
+            tokio::spawn(async move { committer.commit_results(results).await });
+        }
         let engine = self.clone();
         let cycles = tokio::spawn(async move { engine.run().await });
         let pruner = self.clone();
@@ -316,8 +333,8 @@ impl Engine {
         }
     }
 
-    /// Stores what one cycle read for these bindings with one store write (one
-    /// flush); a binding changed meanwhile makes the batch retry one by one.
+    /// Stores what a sync read for these bindings, together with the results
+    /// of other syncs finishing meanwhile; returns once they are durable.
     async fn record(&self, reads: Vec<(BindingRecord, Read)>) {
         if reads.is_empty() {
             return;
@@ -327,6 +344,36 @@ impl Engine {
                 tracing::info!(binding_id = %binding.id, reason = error.reason.as_str(), "sync failed");
             }
         }
+        let (done, stored) = oneshot::channel();
+        if self.results.send((reads, done)).is_ok() {
+            let _ = stored.await;
+        }
+    }
+
+    /// Writes pending results in batches, one at a time: whatever finished
+    /// while the previous batch was written goes into the next.
+    async fn commit_results(&self, mut results: mpsc::UnboundedReceiver<Pending>) {
+        while let Some(first) = results.recv().await {
+            let (mut reads, mut waiting) = (first.0, vec![first.1]);
+            while reads.len() < COMMIT_BATCH {
+                match results.try_recv() {
+                    Ok((more, done)) => {
+                        reads.extend(more);
+                        waiting.push(done);
+                    }
+                    Err(_) => break,
+                }
+            }
+            self.store_reads(reads).await;
+            for done in waiting {
+                let _ = done.send(());
+            }
+        }
+    }
+
+    /// One store write for all `reads`; a binding changed meanwhile makes the
+    /// batch retry one by one.
+    async fn store_reads(&self, reads: Vec<(BindingRecord, Read)>) {
         let changes = reads
             .iter()
             .map(|(binding, read)| (Some(binding), self.apply(binding, read)))

@@ -50,7 +50,7 @@ pub(crate) struct DashboardElement {
     pub(crate) look_id: Option<String>,
     pub(crate) look: Option<Look>,
     pub(crate) query_id: Option<String>,
-    pub(crate) query: Option<Query>,
+    pub(crate) query: Option<EmbeddedQuery>,
     pub(crate) merge_result_id: Option<String>,
     pub(crate) result_maker: Option<ResultMaker>,
     pub(crate) rich_content_json: Option<String>,
@@ -61,7 +61,7 @@ pub(crate) struct DashboardElement {
 #[serde(default)]
 pub(crate) struct ResultMaker {
     pub(crate) query_id: Option<String>,
-    pub(crate) query: Option<Query>,
+    pub(crate) query: Option<EmbeddedQuery>,
     pub(crate) merge_result_id: Option<String>,
     pub(crate) vis_config: Option<Value>,
     pub(crate) filterables: Option<Vec<Filterable>>,
@@ -88,8 +88,18 @@ pub(crate) struct Look {
     pub(crate) description: Option<String>,
     pub(crate) folder: Option<Folder>,
     pub(crate) query_id: Option<String>,
-    pub(crate) query: Option<Query>,
+    pub(crate) query: Option<EmbeddedQuery>,
     pub(crate) deleted: Option<bool>,
+}
+
+/// A query embedded in a tile or a Look: only what resolving a chart reads
+/// (the rest of the definition is skipped, which makes reading a big
+/// dashboard several times cheaper).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub(crate) struct EmbeddedQuery {
+    pub(crate) id: Option<String>,
+    pub(crate) vis_config: Option<Value>,
 }
 
 /// A Looker query. Only the definition is typed; it is re-sent as is when a
