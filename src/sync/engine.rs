@@ -193,6 +193,7 @@ impl Engine {
         connection_id: &str,
         binding_ids: Vec<String>,
     ) {
+        let loading = std::time::Instant::now();
         let mut bindings = Vec::with_capacity(binding_ids.len());
         for binding_id in binding_ids {
             match self.store.get_binding(org_id, &binding_id).await {
@@ -205,6 +206,13 @@ impl Engine {
                 Err(error) => tracing::error!(%error, binding_id, "cannot load a due binding"),
             }
         }
+        tracing::debug!(
+            org_id,
+            connection_id,
+            bindings = bindings.len(),
+            load_ms = loading.elapsed().as_millis() as u64,
+            "syncing due bindings"
+        );
         self.sync_connection(org_id, connection_id, bindings).await
     }
 
