@@ -65,7 +65,12 @@ impl SledStore {
     /// Makes a change through the write gate; [`SledStore::flush`] makes it durable.
     async fn change<T>(&self, write: impl FnOnce() -> StoreResult<T>) -> StoreResult<T> {
         let _gate = WRITE_GATE.lock().await;
-        let result = write();
+        // A batch of a sync cycle takes tens of milliseconds: the worker hands
+        // its other tasks (serving, Looker calls) to another thread meanwhile.
+        let result = match tokio::runtime::Handle::current().runtime_flavor() {
+            tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(write),
+            _ => write(),
+        };
         self.written.fetch_add(1, Ordering::SeqCst);
         result
     }

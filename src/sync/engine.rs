@@ -152,6 +152,7 @@ impl Engine {
         self.scheduler.plan(
             (binding.org_id.clone(), binding.id.clone()),
             &binding.connection_id,
+            &binding.source,
             at,
         );
     }
@@ -169,51 +170,21 @@ impl Engine {
     async fn run(self: Arc<Self>) {
         loop {
             let due = self.scheduler.due(self.settings.coalesce_window).await;
-            let mut groups: HashMap<(String, String), Vec<String>> = HashMap::new();
-            for ((org_id, binding_id), connection_id) in due {
+            let mut groups: HashMap<(String, String), Vec<(String, SourceRef)>> = HashMap::new();
+            for due in due {
+                let (org_id, binding_id) = due.key;
                 groups
-                    .entry((org_id, connection_id))
+                    .entry((org_id, due.connection_id))
                     .or_default()
-                    .push(binding_id);
+                    .push((binding_id, due.source));
             }
-            for ((org_id, connection_id), binding_ids) in groups {
+            for ((org_id, connection_id), due) in groups {
                 let engine = self.clone();
                 tokio::spawn(
-                    async move { engine.sync_due(&org_id, &connection_id, binding_ids).await },
+                    async move { engine.sync_connection(&org_id, &connection_id, due).await },
                 );
             }
         }
-    }
-
-    /// Loads the due bindings of one connection (connections load in
-    /// parallel) and syncs those still enabled on it.
-    async fn sync_due(
-        self: Arc<Self>,
-        org_id: &str,
-        connection_id: &str,
-        binding_ids: Vec<String>,
-    ) {
-        let loading = std::time::Instant::now();
-        let mut bindings = Vec::with_capacity(binding_ids.len());
-        for binding_id in binding_ids {
-            match self.store.get_binding(org_id, &binding_id).await {
-                Ok(Some(binding)) if binding.enabled && binding.connection_id == connection_id => {
-                    bindings.push(binding)
-                }
-                // Moved to another connection since it was planned: due again at once, there.
-                Ok(Some(binding)) => self.replan(&binding),
-                Ok(None) => {}
-                Err(error) => tracing::error!(%error, binding_id, "cannot load a due binding"),
-            }
-        }
-        tracing::debug!(
-            org_id,
-            connection_id,
-            bindings = bindings.len(),
-            load_ms = loading.elapsed().as_millis() as u64,
-            "syncing due bindings"
-        );
-        self.sync_connection(org_id, connection_id, bindings).await
     }
 
     fn connection_limit(&self, org_id: &str, connection_id: &str) -> Arc<Semaphore> {
@@ -226,29 +197,34 @@ impl Engine {
     }
 
     /// Syncs the due bindings of one connection: one resolve per container of
-    /// sources (a dashboard), one run per query.
+    /// sources (a dashboard), one run per query. Bindings are loaded only once
+    /// their query's result is in, so the cycle starts with Looker calls.
     async fn sync_connection(
         self: Arc<Self>,
         org_id: &str,
         connection_id: &str,
-        bindings: Vec<BindingRecord>,
+        due: Vec<(String, SourceRef)>,
     ) {
+        tracing::debug!(
+            org_id,
+            connection_id,
+            bindings = due.len(),
+            "syncing due bindings"
+        );
         let budget = self.settings.background_budget;
         let connector = match self.connections.connector(org_id, connection_id).await {
             Ok((connector, _)) => connector,
             Err(error) => {
+                let bindings = self.load(org_id, connection_id, due).await;
                 self.record(failed(bindings, &error)).await;
                 return;
             }
         };
         let limit = self.connection_limit(org_id, connection_id);
 
-        let mut by_source: HashMap<SourceRef, Vec<BindingRecord>> = HashMap::new();
-        for binding in bindings {
-            by_source
-                .entry(binding.source.clone())
-                .or_default()
-                .push(binding);
+        let mut by_source: HashMap<SourceRef, Vec<String>> = HashMap::new();
+        for (binding_id, source) in due {
+            by_source.entry(source).or_default().push(binding_id);
         }
         // Sources in one container (the tiles of a dashboard) resolve with one call.
         let mut by_container: HashMap<(&'static str, String), Vec<SourceGroup>> = HashMap::new();
@@ -269,65 +245,95 @@ impl Engine {
                     let _permits = permits(&limit, &global).await;
                     connector.resolve_many(&sources, budget).await
                 };
-                resolved
-                    .into_iter()
-                    .zip(group.into_iter().map(|(_, members)| members))
-                    .collect::<Vec<_>>()
+                resolved.into_iter().zip(group).collect::<Vec<_>>()
             });
         }
-        let mut by_query: HashMap<QueryRef, Vec<(BindingRecord, ChartInfo)>> = HashMap::new();
+        let mut by_query: HashMap<QueryRef, Vec<(SourceGroup, ChartInfo)>> = HashMap::new();
         while let Some(joined) = resolves.join_next().await {
             let Ok(group) = joined else {
                 continue;
             };
-            for (resolved, members) in group {
-                match resolved {
+            for (resolved, (source, members)) in group {
+                let error = match resolved {
                     Ok(resolved) => match resolved.query {
-                        Some(query) => by_query
-                            .entry(query)
-                            .or_default()
-                            .extend(members.into_iter().map(|b| (b, resolved.chart.clone()))),
+                        Some(query) => {
+                            by_query
+                                .entry(query)
+                                .or_default()
+                                .push(((source, members), resolved.chart));
+                            continue;
+                        }
                         None => {
                             let reason = resolved.chart.unsupported_reason.unwrap_or_default();
-                            let error =
-                                Error::from(ConnectorError::new(Reason::ChartUnsupported, reason));
-                            self.record(failed(members, &error)).await;
+                            Error::from(ConnectorError::new(Reason::ChartUnsupported, reason))
                         }
                     },
-                    Err(error) => self.record(failed(members, &Error::from(error))).await,
-                }
+                    Err(error) => Error::from(error),
+                };
+                let bindings = self
+                    .load(org_id, connection_id, tagged(source, members))
+                    .await;
+                self.record(failed(bindings, &error)).await;
             }
         }
         let mut runs = JoinSet::new();
-        for (query, members) in by_query {
+        for (query, sources) in by_query {
             let (connector, limit, engine) = (connector.clone(), limit.clone(), self.clone());
+            let (org_id, connection_id) = (org_id.to_owned(), connection_id.to_owned());
             runs.spawn(async move {
                 let table = {
                     let _permits = permits(&limit, &engine.global).await;
                     connector.run(&query, RunMode::Background, budget).await
                 };
-                let reads = match &table {
-                    Ok(table) => members
-                        .into_iter()
-                        .map(|(binding, chart)| {
-                            let read = match selection::select(&chart, table, &binding.selection) {
+                let mut reads = Vec::new();
+                for ((source, members), chart) in sources {
+                    let bindings = engine
+                        .load(&org_id, &connection_id, tagged(source, members))
+                        .await;
+                    reads.extend(bindings.into_iter().map(|binding| {
+                        let read = match &table {
+                            Ok(table) => match selection::select(&chart, table, &binding.selection)
+                            {
                                 Ok(reading) => {
                                     Read::Value(value_record(&reading, table, now_micros()))
                                 }
                                 Err(error) => Read::Failed(error),
-                            };
-                            (binding, read)
-                        })
-                        .collect(),
-                    Err(error) => failed(
-                        members.into_iter().map(|(binding, _)| binding),
-                        &Error::from(error.clone()),
-                    ),
-                };
+                            },
+                            Err(error) => Read::Failed(Error::from(error.clone())),
+                        };
+                        (binding, read)
+                    }));
+                }
                 engine.record(reads).await;
             });
         }
         while runs.join_next().await.is_some() {}
+    }
+
+    /// The due bindings that still read `source` through `connection_id` and
+    /// are enabled; one changed since it was planned is planned again as it is now.
+    async fn load(
+        &self,
+        org_id: &str,
+        connection_id: &str,
+        due: Vec<(String, SourceRef)>,
+    ) -> Vec<BindingRecord> {
+        let mut bindings = Vec::with_capacity(due.len());
+        for (binding_id, source) in due {
+            match self.store.get_binding(org_id, &binding_id).await {
+                Ok(Some(binding))
+                    if binding.enabled
+                        && binding.connection_id == connection_id
+                        && binding.source == source =>
+                {
+                    bindings.push(binding)
+                }
+                Ok(Some(binding)) => self.replan(&binding),
+                Ok(None) => {}
+                Err(error) => tracing::error!(%error, binding_id, "cannot load a due binding"),
+            }
+        }
+        bindings
     }
 
     /// What a read did to a binding, as a change to its current record.
@@ -519,8 +525,15 @@ impl Engine {
     }
 }
 
-/// A source and the due bindings that read it.
-type SourceGroup = (SourceRef, Vec<BindingRecord>);
+/// A source and the ids of the due bindings that read it.
+type SourceGroup = (SourceRef, Vec<String>);
+
+fn tagged(source: SourceRef, members: Vec<String>) -> Vec<(String, SourceRef)> {
+    members
+        .into_iter()
+        .map(|binding_id| (binding_id, source.clone()))
+        .collect()
+}
 
 /// What one sync read for one binding.
 enum Read {

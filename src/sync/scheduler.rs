@@ -5,6 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use kpilink_connector::SourceRef;
 use tokio::sync::Notify;
 
 use crate::time::{UnixMicros, now_micros};
@@ -18,26 +19,44 @@ pub(super) struct Scheduler {
     changed: Notify,
 }
 
-/// A due binding and the connection it reads through when it was planned.
-pub(super) type DueBinding = (BindingKey, String);
+/// A due binding, with the connection and source it had when it was planned
+/// (so a cycle can group and resolve before loading any binding).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct DueBinding {
+    pub(super) key: BindingKey,
+    pub(super) connection_id: String,
+    pub(super) source: SourceRef,
+}
+
+struct Planned {
+    at: UnixMicros,
+    connection_id: String,
+    source: SourceRef,
+}
 
 #[derive(Default)]
 struct Agenda {
     by_time: BTreeSet<(UnixMicros, BindingKey)>,
-    /// When each binding is planned, and its connection (so a cycle can group
-    /// due bindings by connection before loading them).
-    by_key: HashMap<BindingKey, (UnixMicros, String)>,
+    by_key: HashMap<BindingKey, Planned>,
 }
 
 impl Scheduler {
     /// Plans (or re-plans) a binding's next sync.
-    pub(super) fn plan(&self, key: BindingKey, connection_id: &str, at: UnixMicros) {
+    pub(super) fn plan(
+        &self,
+        key: BindingKey,
+        connection_id: &str,
+        source: &SourceRef,
+        at: UnixMicros,
+    ) {
         let mut agenda = self.agenda.lock().expect("agenda lock");
-        if let Some((previous, _)) = agenda
-            .by_key
-            .insert(key.clone(), (at, connection_id.to_owned()))
-        {
-            agenda.by_time.remove(&(previous, key.clone()));
+        let planned = Planned {
+            at,
+            connection_id: connection_id.to_owned(),
+            source: source.clone(),
+        };
+        if let Some(previous) = agenda.by_key.insert(key.clone(), planned) {
+            agenda.by_time.remove(&(previous.at, key.clone()));
         }
         agenda.by_time.insert((at, key));
         drop(agenda);
@@ -46,8 +65,8 @@ impl Scheduler {
 
     pub(super) fn cancel(&self, key: &BindingKey) {
         let mut agenda = self.agenda.lock().expect("agenda lock");
-        if let Some((previous, _)) = agenda.by_key.remove(key) {
-            agenda.by_time.remove(&(previous, key.clone()));
+        if let Some(previous) = agenda.by_key.remove(key) {
+            agenda.by_time.remove(&(previous.at, key.clone()));
         }
     }
 
@@ -72,8 +91,12 @@ impl Scheduler {
                         break;
                     }
                     let (_, key) = agenda.by_time.pop_first().expect("first exists");
-                    let (_, connection_id) = agenda.by_key.remove(&key).expect("indexed");
-                    due.push((key, connection_id));
+                    let planned = agenda.by_key.remove(&key).expect("indexed");
+                    due.push(DueBinding {
+                        key,
+                        connection_id: planned.connection_id,
+                        source: planned.source,
+                    });
                 }
                 if !due.is_empty() {
                     return due;
@@ -104,13 +127,25 @@ mod tests {
         ("org".into(), id.into())
     }
 
+    fn source() -> SourceRef {
+        SourceRef::Look {
+            look_id: "1".into(),
+        }
+    }
+
     fn due(keys: &[BindingKey]) -> Vec<DueBinding> {
-        keys.iter().map(|k| (k.clone(), "con".to_owned())).collect()
+        keys.iter()
+            .map(|key| DueBinding {
+                key: key.clone(),
+                connection_id: "con".to_owned(),
+                source: source(),
+            })
+            .collect()
     }
 
     impl Scheduler {
         fn plan_at(&self, key: BindingKey, at: UnixMicros) {
-            self.plan(key, "con", at);
+            self.plan(key, "con", &source(), at);
         }
     }
 
@@ -122,7 +157,7 @@ mod tests {
         scheduler.plan_at(key("b"), now - 5);
         scheduler.plan_at(key("c"), now + 60_000_000);
         let mut due = scheduler.due(Duration::ZERO).await;
-        due.sort();
+        due.sort_by(|a, b| a.key.cmp(&b.key));
         assert_eq!(due, self::due(&[key("a"), key("b")]));
         assert_eq!(scheduler.planned(), 1);
         // Moving c into the past wakes the waiter.
@@ -133,7 +168,7 @@ mod tests {
         scheduler.plan_at(key("f"), now + 1_000_000);
         scheduler.plan_at(key("g"), now + 60_000_000);
         let mut due = scheduler.due(Duration::from_secs(2)).await;
-        due.sort();
+        due.sort_by(|a, b| a.key.cmp(&b.key));
         assert_eq!(due, self::due(&[key("e"), key("f")]));
         scheduler.cancel(&key("g"));
         scheduler.plan_at(key("d"), now);
