@@ -5,6 +5,8 @@
 //!
 //! Run with `cargo bench --bench grpc`.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,9 +19,8 @@ use kpilink::proto::*;
 use kpilink::server::Daemon;
 use kpilink_looker_fake::{FakeLooker, FakeLookerConfig};
 use prost::Message as _;
+use support::{Bearer, bearer};
 use tokio::net::TcpListener;
-use tonic::metadata::MetadataValue;
-use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Server};
 use tonic::{Request, Response, Status};
@@ -38,19 +39,6 @@ const MEASURE: Duration = Duration::from_secs(1);
 /// GetBinding at concurrency 64 must reach this share of the bare throughput.
 const TARGET_RATIO: f64 = 0.70;
 
-/// Adds `authorization: Bearer <token>` to every call; the bare service ignores it.
-#[derive(Clone)]
-struct Bearer(MetadataValue<tonic::metadata::Ascii>);
-
-impl Interceptor for Bearer {
-    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
-        request
-            .metadata_mut()
-            .insert("authorization", self.0.clone());
-        Ok(request)
-    }
-}
-
 type Client = BindingServiceClient<InterceptedService<Channel, Bearer>>;
 
 async fn channel(addr: SocketAddr) -> Channel {
@@ -59,10 +47,6 @@ async fn channel(addr: SocketAddr) -> Channel {
         .connect()
         .await
         .expect("connect")
-}
-
-fn bearer(token: &str) -> Bearer {
-    Bearer(format!("Bearer {token}").parse().unwrap())
 }
 
 /// The baseline: the generated service with canned answers, no auth layer.

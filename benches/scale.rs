@@ -13,7 +13,6 @@
 
 mod support;
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -233,29 +232,14 @@ async fn create_template(fake: &FakeLooker, data_dir: &Path) -> (BindingRecord, 
         ],
     );
     let (mut connections, mut bindings) = clients(daemon.addr, &admin_token(data_dir)).await;
-    let connection = connections
-        .create_connection(CreateConnectionRequest {
-            org_id: ORG.into(),
-            display_name: "Looker".into(),
-            kind: "looker".into(),
-            settings: HashMap::from([
-                ("server_url".into(), fake.base_url()),
-                ("client_id".into(), "demo-client-id".into()),
-            ]),
-            secrets: HashMap::from([("client_secret".into(), "demo-client-secret".into())]),
-            query_timeout: None,
-        })
-        .await
-        .expect("create a connection")
-        .into_inner()
-        .connection
-        .unwrap();
+    let connection_id =
+        support::connect_fake(&mut connections, ORG, "Looker", &fake.base_url()).await;
     // The demo's monthly revenue tile (a single value).
     let binding = bindings
         .create_binding(CreateBindingRequest {
             org_id: ORG.into(),
             key_result_id: "template".into(),
-            connection_id: connection.id,
+            connection_id,
             source: Some(Source {
                 source: Some(source::Source::DashboardTile(DashboardTileRef {
                     dashboard_id: "1".into(),

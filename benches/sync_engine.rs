@@ -19,7 +19,6 @@
 
 mod support;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -277,23 +276,13 @@ async fn create_templates(fake: &FakeLooker, data_dir: &std::path::Path) -> Vec<
     let (mut connections, mut bindings) = clients(daemon.addr, &admin_token(data_dir)).await;
     let mut ids = Vec::new();
     for connection in 0..CONNECTIONS {
-        let created = connections
-            .create_connection(CreateConnectionRequest {
-                org_id: ORG.into(),
-                display_name: format!("Looker {connection}"),
-                kind: "looker".into(),
-                settings: HashMap::from([
-                    ("server_url".into(), fake.base_url()),
-                    ("client_id".into(), "demo-client-id".into()),
-                ]),
-                secrets: HashMap::from([("client_secret".into(), "demo-client-secret".into())]),
-                query_timeout: None,
-            })
-            .await
-            .expect("create a connection")
-            .into_inner()
-            .connection
-            .unwrap();
+        let connection_id = support::connect_fake(
+            &mut connections,
+            ORG,
+            &format!("Looker {connection}"),
+            &fake.base_url(),
+        )
+        .await;
         let SourceRef::DashboardTile {
             dashboard_id,
             tile_id,
@@ -305,7 +294,7 @@ async fn create_templates(fake: &FakeLooker, data_dir: &std::path::Path) -> Vec<
             .create_binding(CreateBindingRequest {
                 org_id: ORG.into(),
                 key_result_id: format!("template-{connection}"),
-                connection_id: created.id,
+                connection_id,
                 source: Some(Source {
                     source: Some(source::Source::DashboardTile(DashboardTileRef {
                         dashboard_id,

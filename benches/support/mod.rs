@@ -185,6 +185,10 @@ impl Interceptor for Bearer {
     }
 }
 
+pub fn bearer(token: &str) -> Bearer {
+    Bearer(format!("Bearer {token}").parse().unwrap())
+}
+
 pub type Connections = ConnectionServiceClient<InterceptedService<Channel, Bearer>>;
 pub type Bindings = BindingServiceClient<InterceptedService<Channel, Bearer>>;
 
@@ -194,7 +198,7 @@ pub async fn clients(addr: SocketAddr, token: &str) -> (Connections, Bindings) {
         .connect()
         .await
         .expect("connect to the daemon");
-    let bearer = Bearer(format!("Bearer {token}").parse().unwrap());
+    let bearer = bearer(token);
     (
         ConnectionServiceClient::with_interceptor(channel.clone(), bearer.clone()),
         BindingServiceClient::with_interceptor(channel, bearer),
@@ -262,4 +266,34 @@ pub fn binding_id() -> String {
 
 pub fn mib(bytes: u64) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
+}
+
+/// Creates a Looker connection of `org_id` to the fake with its demo
+/// credentials; returns its id.
+pub async fn connect_fake(
+    connections: &mut Connections,
+    org_id: &str,
+    name: &str,
+    fake_url: &str,
+) -> String {
+    use kpilink::proto::CreateConnectionRequest;
+    use std::collections::HashMap;
+    connections
+        .create_connection(CreateConnectionRequest {
+            org_id: org_id.into(),
+            display_name: name.into(),
+            kind: "looker".into(),
+            settings: HashMap::from([
+                ("server_url".into(), fake_url.into()),
+                ("client_id".into(), "demo-client-id".into()),
+            ]),
+            secrets: HashMap::from([("client_secret".into(), "demo-client-secret".into())]),
+            query_timeout: None,
+        })
+        .await
+        .expect("create a connection")
+        .into_inner()
+        .connection
+        .expect("the created connection")
+        .id
 }
