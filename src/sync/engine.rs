@@ -3,9 +3,11 @@
 //!
 //! Per cycle, due bindings are grouped by connection; within a connection the
 //! sources of each container (a dashboard's tiles) are resolved together with
-//! one call, and each distinct query runs once (under
-//! the per-connection and global concurrency limits), and every binding reading
-//! that query selects its own cell from the shared result.
+//! one call and each distinct query runs once, under the per-connection and
+//! global concurrency limits. Bindings are loaded only when their query's
+//! result is in; each selects its own cell from the shared result, and one
+//! committer writes the results in batches (one transaction and one flush for
+//! many bindings).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
