@@ -251,6 +251,7 @@ impl Engine {
             });
         }
         let mut by_query: HashMap<QueryRef, Vec<(SourceGroup, ChartInfo)>> = HashMap::new();
+        let mut unresolved = Vec::new();
         while let Some(joined) = resolves.join_next().await {
             let Ok(group) = joined else {
                 continue;
@@ -275,9 +276,10 @@ impl Engine {
                 let bindings = self
                     .load(org_id, connection_id, tagged(source, members))
                     .await;
-                self.record(failed(bindings, &error)).await;
+                unresolved.extend(failed(bindings, &error));
             }
         }
+        self.record(unresolved).await;
         let mut runs = JoinSet::new();
         for (query, sources) in by_query {
             let (connector, limit, engine) = (connector.clone(), limit.clone(), self.clone());
